@@ -1,0 +1,11 @@
+//! Dockwatch's vocabulary and pure rules, shared by every other crate.
+//!
+//! Architecture invariant: this crate does no IO, starts no runtime and speaks no SQL or HTTP;
+//! everything in it can be tested with plain values.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod package;
+
+pub use clock::{Clock, SystemClock};
+pub use package::{Distro, Location, Package, PackageType};

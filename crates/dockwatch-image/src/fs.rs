@@ -1,0 +1,174 @@
+//! The final filesystem of an image as the catalogers see it: only the files they asked for,
+//! after every layer's additions and whiteouts were applied in order.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One regular file kept from an image or a folder.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    /// Path relative to the root, without a leading `/` (`var/lib/dpkg/status`).
+    pub path: String,
+    /// The diff id of the layer that wrote the final version of this file (`None` for `dir:`).
+    pub layer: Option<String>,
+    /// Unix mode bits.
+    pub mode: u32,
+    /// The file's contents.
+    pub contents: Arc<[u8]>,
+}
+
+/// The kept files of a final filesystem, plus every symlink so paths can be resolved.
+#[derive(Debug, Default, Clone)]
+pub struct FileSet {
+    files: BTreeMap<String, FileEntry>,
+    symlinks: BTreeMap<String, String>,
+}
+
+/// How many symlinks a lookup follows before it gives up (loops, hostile chains).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+impl FileSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a file.
+    pub fn insert(&mut self, entry: FileEntry) {
+        self.symlinks.remove(&entry.path);
+        self.files.insert(entry.path.clone(), entry);
+    }
+
+    /// Records a symlink at `path` pointing to `target` (as written in the archive).
+    pub fn insert_symlink(&mut self, path: String, target: String) {
+        self.files.remove(&path);
+        self.symlinks.insert(path, target);
+    }
+
+    /// Removes `path` and, if it is a folder, everything below it (a whiteout).
+    pub fn remove_tree(&mut self, path: &str) {
+        let prefix = format!("{}/", path.trim_end_matches('/'));
+        self.files.remove(path);
+        self.symlinks.remove(path);
+        self.files.retain(|k, _| !k.starts_with(&prefix));
+        self.symlinks.retain(|k, _| !k.starts_with(&prefix));
+    }
+
+    /// Removes everything below folder `dir` but not `dir` itself (an opaque whiteout).
+    pub fn clear_dir(&mut self, dir: &str) {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        self.files.retain(|k, _| !k.starts_with(&prefix));
+        self.symlinks.retain(|k, _| !k.starts_with(&prefix));
+    }
+
+    /// The file at `path`, following symlinks in any component, never leaving the root.
+    pub fn get(&self, path: &str) -> Option<&FileEntry> {
+        let resolved = self.resolve(path)?;
+        self.files.get(&resolved)
+    }
+
+    /// Resolves symlinks in every component of `path`; `None` on a loop or too many hops.
+    pub fn resolve(&self, path: &str) -> Option<String> {
+        let mut pending: Vec<String> = split(path).into_iter().rev().collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut hops = 0;
+        while let Some(component) = pending.pop() {
+            match component.as_str() {
+                "." | "" => continue,
+                ".." => {
+                    done.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            done.push(component);
+            let current = done.join("/");
+            if let Some(target) = self.symlinks.get(&current) {
+                hops += 1;
+                if hops > MAX_SYMLINK_HOPS {
+                    return None;
+                }
+                done.pop();
+                if target.starts_with('/') {
+                    done.clear();
+                }
+                for part in split(target).into_iter().rev() {
+                    pending.push(part);
+                }
+            }
+        }
+        Some(done.join("/"))
+    }
+
+    /// Every kept file, in path order.
+    pub fn files(&self) -> impl Iterator<Item = &FileEntry> {
+        self.files.values()
+    }
+
+    /// The number of kept files.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether no file was kept.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+fn split(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str) -> FileEntry {
+        FileEntry {
+            path: path.into(),
+            layer: None,
+            mode: 0o644,
+            contents: Arc::from(&b"x"[..]),
+        }
+    }
+
+    #[test]
+    fn follows_absolute_and_relative_symlinks() {
+        let mut fs = FileSet::new();
+        fs.insert(file("usr/lib/os-release"));
+        fs.insert_symlink("etc/os-release".into(), "../usr/lib/os-release".into());
+        fs.insert_symlink("lib".into(), "/usr/lib".into());
+        assert!(fs.get("etc/os-release").is_some());
+        assert!(fs.get("lib/os-release").is_some());
+        assert_eq!(fs.resolve("lib/os-release").unwrap(), "usr/lib/os-release");
+    }
+
+    #[test]
+    fn symlink_loops_and_escapes_stay_inside() {
+        let mut fs = FileSet::new();
+        fs.insert_symlink("a".into(), "b".into());
+        fs.insert_symlink("b".into(), "a".into());
+        assert!(fs.get("a").is_none());
+        fs.insert(file("etc/passwd"));
+        fs.insert_symlink("up".into(), "../../../../etc/passwd".into());
+        assert_eq!(fs.resolve("up").unwrap(), "etc/passwd");
+    }
+
+    #[test]
+    fn whiteouts_remove_trees_and_opaque_dirs_keep_the_dir() {
+        let mut fs = FileSet::new();
+        fs.insert(file("a/b/c"));
+        fs.insert(file("a/d"));
+        fs.insert(file("ab"));
+        fs.remove_tree("a/b");
+        assert!(fs.get("a/b/c").is_none());
+        assert!(fs.get("a/d").is_some());
+        fs.clear_dir("a");
+        assert!(fs.get("a/d").is_none());
+        assert!(fs.get("ab").is_some());
+    }
+}

@@ -1,0 +1,97 @@
+//! The SBOM of one image or filesystem, and the formats it is written in.
+//!
+//! To add a format: write `sbom/<fmt>.rs` with a type implementing [`SbomFormat`], add it to
+//! [`formats`], and add a golden file.
+
+use crate::catalog::Warning;
+use dockwatch_core::{Distro, Package};
+use serde::{Deserialize, Serialize};
+
+/// What was analyzed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// `registry`, `oci-dir`, `docker-archive` or `dir`.
+    pub kind: String,
+    /// What the user named: a reference, a path.
+    pub name: String,
+    /// The manifest digest (`sha256:...`), for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The image config digest (the image id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_digest: Option<String>,
+    /// Tags known for the image.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// `architecture` of the image config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// `os` of the image config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// `variant` of the image config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// `config.User`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// `config.Env`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    /// `config.Labels`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `config.Entrypoint`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entrypoint: Vec<String>,
+    /// `config.Cmd`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cmd: Vec<String>,
+    /// The layers, bottom first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<LayerInfo>,
+}
+
+/// One layer of an image.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerInfo {
+    /// The blob digest as stored (compressed).
+    pub digest: String,
+    /// The digest of the uncompressed tar.
+    pub diff_id: String,
+    /// The media type of the blob.
+    pub media_type: String,
+    /// The blob size in bytes.
+    pub size: u64,
+}
+
+/// An SBOM: the source, its OS, its packages, and what could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct Sbom {
+    /// What was analyzed.
+    pub source: SourceInfo,
+    /// The OS from os-release, if any.
+    pub distro: Option<Distro>,
+    /// The packages, sorted by [`Package::sort_key`].
+    pub packages: Vec<Package>,
+    /// What the catalogers could not read.
+    pub warnings: Vec<Warning>,
+}
+
+/// An output format for SBOMs.
+pub trait SbomFormat: Send + Sync {
+    /// The `--format` name (`cyclonedx-json`, `spdx-json`, `json`, `table`).
+    fn name(&self) -> &'static str;
+    /// Writes `sbom` to `out`.
+    fn render(&self, sbom: &Sbom, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+/// Every SBOM format.
+pub fn formats() -> Vec<Box<dyn SbomFormat>> {
+    vec![]
+}
+
+/// The format called `name`, if there is one.
+pub fn format(name: &str) -> Option<Box<dyn SbomFormat>> {
+    formats().into_iter().find(|f| f.name() == name)
+}

@@ -1,0 +1,3 @@
+//! End-to-end tests: the real `dockwatch` binary against real components. One module per pillar.
+
+mod cli;
