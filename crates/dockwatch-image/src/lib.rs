@@ -15,5 +15,6 @@ pub mod error;
 pub mod fs;
 pub mod sbom;
 pub mod source;
+pub mod version;
 
 pub use error::{Error, Result};
