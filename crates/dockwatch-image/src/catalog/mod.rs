@@ -41,9 +41,19 @@ pub trait Cataloger: Send + Sync {
     /// [`Cataloger::catalog`]. Called for every regular file of every layer: keep it cheap.
     fn wants(&self, path: &str) -> bool;
 
+    /// Whether a regular file that [`Cataloger::wants`] declined must still be kept, judged from
+    /// its first bytes (`head`, up to [`HEAD_LEN`]) and mode: executables with embedded build
+    /// information (Go, cargo-auditable) are found by content, not by name. Default: no.
+    fn wants_content(&self, _path: &str, _mode: u32, _head: &[u8]) -> bool {
+        false
+    }
+
     /// Finds the packages in the final filesystem.
     fn catalog(&self, files: &FileSet, ctx: &CatalogContext) -> CatalogOutput;
 }
+
+/// How many leading bytes of a file [`Cataloger::wants_content`] is shown.
+pub const HEAD_LEN: usize = 64;
 
 /// Every cataloger, in the order their packages are reported.
 pub fn all() -> Vec<Box<dyn Cataloger>> {
@@ -53,4 +63,14 @@ pub fn all() -> Vec<Box<dyn Cataloger>> {
 /// Whether any cataloger in `catalogers` wants `path`.
 pub fn any_wants(catalogers: &[Box<dyn Cataloger>], path: &str) -> bool {
     catalogers.iter().any(|c| c.wants(path))
+}
+
+/// Whether any cataloger in `catalogers` wants the file judged by its first bytes.
+pub fn any_wants_content(
+    catalogers: &[Box<dyn Cataloger>],
+    path: &str,
+    mode: u32,
+    head: &[u8],
+) -> bool {
+    catalogers.iter().any(|c| c.wants_content(path, mode, head))
 }
