@@ -3,6 +3,9 @@
 //! (0, `ga`, `final`, `release`, empty) dropped, qualifiers ranked
 //! `alpha < beta < milestone < rc = cr < snapshot < "" = ga = final = release < sp < others`.
 //!
+//! Two flavours: OSV's (Maven before MNG-7644, which OSV's ranges and test vectors follow, the
+//! default) and Maven 3.8.7's, which the tests check against Maven itself.
+//!
 //! Hand-written: no Rust crate implements `ComparableVersion`. Its nested lists need a small
 //! tree per version, the one scheme here that allocates more than once.
 
@@ -108,7 +111,11 @@ impl Item<'_> {
             (Item::Qualifier(_), Some(Item::Int(_))) => Ordering::Less,
             (Item::Qualifier(a), Some(Item::Qualifier(b))) => a.cmp(b),
             (Item::Qualifier(_), Some(Item::List(_))) => Ordering::Less,
-            (Item::List(items), None) => items.first().map_or(Ordering::Equal, |f| f.cmp_to(None)),
+            (Item::List(items), None) => items
+                .iter()
+                .map(|item| item.cmp_to(None))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal),
             (Item::List(_), Some(Item::Int(_))) => Ordering::Less,
             (Item::List(_), Some(Item::Qualifier(_))) => Ordering::Greater,
             (Item::List(a), Some(Item::List(b))) => cmp_lists(a, b),
@@ -143,8 +150,18 @@ fn normalize(items: &mut Vec<Item<'_>>) {
     }
 }
 
+/// Which `ComparableVersion` to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flavor {
+    /// Maven before MNG-7644, the order OSV's Maven ranges and vectors use: a qualifier after
+    /// a `.` stays in its list (`1.0.RC1` = `1.0-RC1` only when nothing precedes it there).
+    Osv,
+    /// Maven 3.8.7 and later (MNG-7644): `.X1` and a trailing `.X` open a sub-list, as `-X` does.
+    Mng7644,
+}
+
 /// Parses `text` into its item tree, as `ComparableVersion.parseVersion` does.
-fn parse(version: &str) -> Result<Vec<Item<'_>>, Invalid> {
+fn parse(version: &str, flavor: Flavor) -> Result<Vec<Item<'_>>, Invalid> {
     if version.is_empty() {
         return Err(Invalid::new(version, "version string is empty"));
     }
@@ -183,7 +200,14 @@ fn parse(version: &str) -> Result<Vec<Item<'_>>, Invalid> {
             }
             b'0'..=b'9' => {
                 if !is_digit && i > start {
-                    list.push(Item::Qualifier(qualifier(&text[start..i], true)));
+                    // Maven 3.8.7 (MNG-7644): `1.0.0.X1` < `1.0.0-X2`, `.X` opens a list as `-X`.
+                    let opens = flavor == Flavor::Mng7644 && !list.is_empty();
+                    let qualifier = Item::Qualifier(qualifier(&text[start..i], true));
+                    if opens {
+                        stack.push(vec![qualifier]);
+                    } else {
+                        list.push(qualifier);
+                    }
                     start = i;
                     stack.push(Vec::new());
                 }
@@ -201,7 +225,13 @@ fn parse(version: &str) -> Result<Vec<Item<'_>>, Invalid> {
     }
     if text.len() > start {
         let last = item(is_digit, &text[start..]);
-        stack.last_mut().expect("root").push(last);
+        let list = stack.last_mut().expect("root");
+        // A trailing `.X` qualifier opens a list too.
+        if flavor == Flavor::Mng7644 && !is_digit && !list.is_empty() {
+            stack.push(vec![last]);
+        } else {
+            list.push(last);
+        }
     }
     while stack.len() > 1 {
         let mut list = stack.pop().expect("more than one");
@@ -215,12 +245,17 @@ fn parse(version: &str) -> Result<Vec<Item<'_>>, Invalid> {
 
 /// Checks that `version` can be read as a Maven version (anything without whitespace).
 pub(super) fn check(version: &str) -> Result<(), Invalid> {
-    parse(version).map(|_| ())
+    parse(version, Flavor::Osv).map(|_| ())
 }
 
-/// Compares two Maven versions.
+/// Compares two Maven versions as OSV does.
 pub(super) fn compare(a: &str, b: &str) -> Result<Ordering, Invalid> {
-    Ok(cmp_lists(&parse(a)?, &parse(b)?))
+    compare_as(a, b, Flavor::Osv)
+}
+
+/// Compares two Maven versions as `flavor` does.
+pub(super) fn compare_as(a: &str, b: &str, flavor: Flavor) -> Result<Ordering, Invalid> {
+    Ok(cmp_lists(&parse(a, flavor)?, &parse(b, flavor)?))
 }
 
 #[cfg(test)]
