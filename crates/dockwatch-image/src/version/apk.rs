@@ -164,11 +164,11 @@ fn cmp_same_kind(a: &Token<'_>, b: &Token<'_>) -> Ordering {
         Kind::Digit
             if !a.first && (a.text.first() == Some(&b'0') || b.text.first() == Some(&b'0')) =>
         {
-            a.text.cmp(b.text)
+            super::cmp_bytes(a.text, b.text)
         }
         Kind::Digit | Kind::SuffixNumber | Kind::Revision => super::cmp_digits(a.text, b.text),
         Kind::Suffix => suffix_rank(a.text).cmp(&suffix_rank(b.text)),
-        Kind::Letter | Kind::CommitHash | Kind::Invalid => a.text.cmp(b.text),
+        Kind::Letter | Kind::CommitHash | Kind::Invalid => super::cmp_bytes(a.text, b.text),
         Kind::End => Ordering::Equal,
     }
 }

@@ -150,7 +150,7 @@ pub(super) fn compare(a: &str, b: &str) -> Result<Ordering, Invalid> {
                 let zero = Segment::Number(b"0");
                 match (x.unwrap_or(zero), y.unwrap_or(zero)) {
                     (Segment::Number(x), Segment::Number(y)) => super::cmp_digits(x, y),
-                    (Segment::Letters(x), Segment::Letters(y)) => x.cmp(y),
+                    (Segment::Letters(x), Segment::Letters(y)) => super::cmp_bytes(x, y),
                     (Segment::Letters(_), Segment::Number(_)) => Ordering::Less,
                     (Segment::Number(_), Segment::Letters(_)) => Ordering::Greater,
                 }

@@ -148,7 +148,19 @@ impl Invalid {
 pub(crate) fn cmp_digits(a: &[u8], b: &[u8]) -> Ordering {
     let a = trim_leading_zeros(a);
     let b = trim_leading_zeros(b);
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    a.len().cmp(&b.len()).then_with(|| cmp_bytes(a, b))
+}
+
+/// Byte-wise comparison of short slices. `<[u8]>::cmp` calls `memcmp`, whose call costs more
+/// than the few bytes of a version segment; this loop is inlined.
+#[inline]
+pub(crate) fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 fn trim_leading_zeros(digits: &[u8]) -> &[u8] {

@@ -126,7 +126,7 @@ pub(super) fn rpmvercmp(a: &[u8], b: &[u8]) -> Ordering {
         let segments = if numeric {
             super::cmp_digits(sa, sb)
         } else {
-            sa.cmp(sb)
+            super::cmp_bytes(sa, sb)
         };
         if segments != Ordering::Equal {
             return segments;

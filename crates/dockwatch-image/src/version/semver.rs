@@ -134,7 +134,7 @@ fn cmp_pre_release(a: &[u8], b: &[u8], ignore_case: bool) -> Ordering {
                 (true, false) => Ordering::Less,
                 (false, true) => Ordering::Greater,
                 (false, false) if ignore_case => super::cmp_ignore_ascii_case(x, y),
-                (false, false) => x.cmp(y),
+                (false, false) => super::cmp_bytes(x, y),
             },
         };
         if order.is_ne() {
