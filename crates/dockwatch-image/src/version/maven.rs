@@ -255,6 +255,10 @@ pub(super) fn compare(a: &str, b: &str) -> Result<Ordering, Invalid> {
 
 /// Compares two Maven versions as `flavor` does.
 pub(super) fn compare_as(a: &str, b: &str, flavor: Flavor) -> Result<Ordering, Invalid> {
+    // Fast path: dotted numbers are a flat list of numbers with trailing zeros dropped.
+    if super::is_plain_release(a) && super::is_plain_release(b) {
+        return Ok(super::cmp_plain_releases(a, b));
+    }
     Ok(cmp_lists(&parse(a, flavor)?, &parse(b, flavor)?))
 }
 

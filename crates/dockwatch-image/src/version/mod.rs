@@ -4,8 +4,9 @@
 //! variant to [`Scheme`] and a line to [`compare`] and [`parse_check`]. The rules, with the
 //! reference each scheme is tested against, are in `docs/version-comparison.md`.
 //!
-//! Hot path: the matcher calls [`compare`] millions of times, so every scheme except Maven and
-//! PEP 440 compares the two strings in place, without allocating.
+//! Hot path: the matcher calls [`compare`] millions of times, so every scheme compares the two
+//! strings in place, without allocating, except Maven and PEP 440 for versions that are more
+//! than dotted numbers.
 
 use std::cmp::Ordering;
 
@@ -151,6 +152,34 @@ pub(crate) fn cmp_digits(a: &[u8], b: &[u8]) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| cmp_bytes(a, b))
 }
 
+/// Whether `version` is only numbers separated by single dots (`1.2.10`), the shape most
+/// versions have, which PEP 440 and Maven both order as zero-padded number lists.
+pub(crate) fn is_plain_release(version: &str) -> bool {
+    let bytes = version.as_bytes();
+    !bytes.is_empty()
+        && bytes.first() != Some(&b'.')
+        && bytes.last() != Some(&b'.')
+        && bytes.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+        && !bytes.windows(2).any(|w| w == b"..")
+}
+
+/// Compares two plain releases as number lists, the shorter padded with zeros.
+pub(crate) fn cmp_plain_releases(a: &str, b: &str) -> Ordering {
+    let (mut xs, mut ys) = (
+        a.as_bytes().split(|&c| c == b'.'),
+        b.as_bytes().split(|&c| c == b'.'),
+    );
+    loop {
+        let order = match (xs.next(), ys.next()) {
+            (None, None) => return Ordering::Equal,
+            (x, y) => cmp_digits(x.unwrap_or(b"0"), y.unwrap_or(b"0")),
+        };
+        if order.is_ne() {
+            return order;
+        }
+    }
+}
+
 /// Byte-wise comparison of short slices. `<[u8]>::cmp` calls `memcmp`, whose call costs more
 /// than the few bytes of a version segment; this loop is inlined.
 #[inline]
@@ -194,6 +223,17 @@ mod tests {
             ),
             Ordering::Less
         );
+    }
+
+    #[test]
+    fn plain_releases() {
+        assert!(is_plain_release("1.2.10") && is_plain_release("7"));
+        for not_plain in ["", ".1", "1.", "1..2", "1.2a", "v1"] {
+            assert!(!is_plain_release(not_plain), "{not_plain}");
+        }
+        assert_eq!(cmp_plain_releases("1.0", "1.0.0"), Ordering::Equal);
+        assert_eq!(cmp_plain_releases("1.10", "1.9.9"), Ordering::Greater);
+        assert_eq!(cmp_plain_releases("1.0.0.1", "1"), Ordering::Greater);
     }
 
     #[test]

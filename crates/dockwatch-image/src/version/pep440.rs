@@ -3,7 +3,8 @@
 //!
 //! Uses `pep440_rs` (uv's implementation), which follows the spec as Python's `packaging`
 //! does; the tests check it against `packaging` itself. It parses into an owned value, the one
-//! allocation per version this scheme costs.
+//! allocation per version this scheme costs, except for plain dotted numbers, which compare in
+//! place.
 //!
 //! PyPI still serves releases named before PEP 440 (`0.3m1`, `2013-01-21T20:33:09`). [`check`]
 //! refuses them, but [`compare`] orders them as pip did until `packaging` 22 dropped
@@ -45,6 +46,10 @@ fn ordered(version: &str) -> Result<Ordered, Invalid> {
 
 /// Compares two PyPI versions: PEP 440 ones by the spec, legacy ones before them.
 pub(super) fn compare(a: &str, b: &str) -> Result<Ordering, Invalid> {
+    // Fast path: dotted numbers compare as zero-padded lists, without parsing.
+    if super::is_plain_release(a) && super::is_plain_release(b) {
+        return Ok(super::cmp_plain_releases(a, b));
+    }
     if a == b {
         return ordered(a).map(|_| Ordering::Equal);
     }
