@@ -114,7 +114,8 @@ mod tests {
             .collect();
         // The file holds 35 blob records (`BlbS`), all referenced by a slot.
         assert_eq!(infos.len(), 35);
-        assert!(infos.iter().any(|i| i.name == "aaa_base"));
+        assert!(infos.iter().any(|i| i.name == "sles-release"));
+        assert!(infos.iter().any(|i| i.name == "rpm-ndb"));
         assert!(infos.iter().any(|i| i.name == "bash"));
     }
 
