@@ -186,6 +186,15 @@ fn catalog_status_file(
         if !is_installed(stanza.get("Status").map(String::as_str)) {
             continue;
         }
+        if !is_valid_version(version) {
+            out.warnings.push(Warning {
+                path: db_path.clone(),
+                message: format!(
+                    "package {name} at line {line}: invalid version {version:?}; skipped"
+                ),
+            });
+            continue;
+        }
         out.packages
             .push(package(files, entry, &db_path, &stanza, name, version, ctx));
     }
@@ -276,6 +285,22 @@ fn package(
         found_by: "dpkg".to_owned(),
         metadata,
     }
+}
+
+/// Whether `version` is made of the characters dpkg accepts: an optional numeric epoch, then
+/// `A-Z a-z 0-9 . + ~ - :` (dpkg-query refuses the others, as Trivy does).
+pub(crate) fn is_valid_version(version: &str) -> bool {
+    let rest = match version.split_once(':') {
+        Some((epoch, rest)) if !epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()) => {
+            rest
+        }
+        Some(_) => return false,
+        None => version,
+    };
+    !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'~' | b'-' | b':'))
 }
 
 /// `Source: gcc-12 (12.2.0-14)` gives the name and the optional version.
@@ -428,6 +453,22 @@ mod tests {
             attr.purl,
             "pkg:deb/debian/libattr1@1%3A2.4.47-2%2Bb2?arch=amd64&upstream=attr%401%3A2.4.47-2&distro=debian-12"
         );
+    }
+
+    #[test]
+    fn version_syntax() {
+        for v in [
+            "1.0",
+            "1:2.4.47-2+b2",
+            "2024.10.20~252a9b0c-r1",
+            "1:2:3-4",
+            "9.9+deb9u13",
+        ] {
+            assert!(is_valid_version(v), "{v}");
+        }
+        for v in ["1:5.#", "x:1.0", ":1.0", "1.0 beta", "1:", ""] {
+            assert!(!is_valid_version(v), "{v}");
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod apk;
 pub mod dpkg;
 pub mod os_release;
 pub mod purl;
+#[cfg(test)]
+mod reference_tests;
 pub mod rpm;
 
 use crate::fs::FileSet;

@@ -1,0 +1,338 @@
+//! The OS catalogers against every independent reference listing: the shared fixtures'
+//! `reference-outputs/` (dpkg-query, rpm -qa, a plain apk record split) and our own BerkeleyDB
+//! fixtures' `rpm -qa` listings. One data-driven test; every difference is listed here, with its
+//! reason, and in docs/os-packages.md.
+
+use super::{CatalogContext, Cataloger, apk::ApkCataloger, dpkg::DpkgCataloger, rpm::RpmCataloger};
+use crate::fs::{FileEntry, FileSet};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A reference row we do not reproduce (`-name version`) or a package we find that the reference
+/// lacks (`+name version`), per fixture (a suffix of its path), with the reason.
+const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
+    (
+        "osv-scalibr/os-pkgdb/extractor/filesystem/os/dpkg/testdata/dpkg/statusfield",
+        "+wantnostatus 1.0",
+        "a stanza without Status counts as installed (distroless status.d files have none)",
+    ),
+    (
+        "osv-scalibr/os-pkgdb/extractor/filesystem/os/dpkg/testdata/opkg/statusfield",
+        "+wantnostatus 1.0",
+        "a stanza without Status counts as installed (distroless status.d files have none)",
+    ),
+    (
+        "osv-scalibr/os-pkgdb/extractor/filesystem/os/dpkg/testdata/dpkg/status.d/foo",
+        "+foo 1.2.3",
+        "a status.d file without Status is installed (that is how distroless writes them)",
+    ),
+    (
+        "trivy/os-pkgdb/pkg/fanal/analyzer/pkg/apk/testdata/apk",
+        "-invalidPackageWithoutAVersion ",
+        "a record without V: is skipped with a warning (the plain split keeps it)",
+    ),
+    (
+        "osv-scanner/lockfile-v1/pkg/lockfile/fixtures/apk/malformed_installed",
+        "-busybox ",
+        "a record without V: is skipped with a warning (the plain split keeps it)",
+    ),
+];
+
+/// Fixtures the reference tool refused (dpkg-query rc=2, rpm without an NDB backend), so there is
+/// no listing to compare with: how many packages we find instead, and why that is right.
+const REFUSED_BY_TOOL: &[(&str, usize, &str)] = &[
+    (
+        "syft/os-pkgdb/syft/pkg/cataloger/debian/testdata/var/lib/dpkg/status.d/multiple",
+        2,
+        "dpkg-query stops at an empty Package:; we skip the two incomplete stanzas and keep the rest",
+    ),
+    (
+        "syft/os-pkgdb/syft/pkg/cataloger/debian/testdata/var/lib/opkg/status",
+        3,
+        "opkg's `install user installed` flag is not dpkg's; the three opkg packages are installed",
+    ),
+    (
+        "osv-scalibr/os-pkgdb/extractor/filesystem/os/dpkg/testdata/dpkg/nopackage",
+        2,
+        "dpkg-query refuses the whole file over one stanza without Package; we skip that stanza with a warning and keep foo and bar",
+    ),
+    (
+        "osv-scalibr/os-pkgdb/extractor/filesystem/os/dpkg/testdata/dpkg/noversion",
+        2,
+        "dpkg-query refuses the whole file over one stanza without Version; we skip that stanza with a warning and keep foo and bar",
+    ),
+    (
+        "osv-scalibr/os-pkgdb/extractor/filesystem/os/dpkg/testdata/opkg/nopackage",
+        2,
+        "opkg file (arch x86_64 is no dpkg arch); the stanza without Package is skipped with a warning",
+    ),
+    (
+        "osv-scalibr/os-pkgdb/extractor/filesystem/os/dpkg/testdata/opkg/noversion",
+        2,
+        "opkg file (arch x86_64 is no dpkg arch); the stanza without Version is skipped with a warning",
+    ),
+    (
+        "claircore/os-pkgdb/dpkg/testdata/vcpkg.status",
+        14,
+        "a vcpkg status file in dpkg format (no Maintainer): 14 ports; its 10 `Feature:` stanzas have no Version and are skipped with a warning",
+    ),
+    (
+        "claircore/os-pkgdb/internal/rpm/sqlite/testdata/no_packages.sqlite",
+        0,
+        "an rpmdb without packages",
+    ),
+    (
+        "go-rpmdb/os-pkgdb/pkg/testdata/sle15-bci/Packages.db",
+        35,
+        "Debian's rpm has no NDB backend; the file holds 35 blob records, all read",
+    ),
+    (
+        "osv-scanner/lockfile-v1/pkg/lockfile/fixtures/dpkg/malformed_status",
+        0,
+        "not a status file (a line without a colon): no package, a warning",
+    ),
+    (
+        "osv-scanner/lockfile-v1/pkg/lockfile/fixtures/dpkg/single_status",
+        1,
+        "dpkg-query wants a final newline; the one stanza is complete",
+    ),
+    (
+        "osv-scanner/lockfile-v1/pkg/lockfile/fixtures/dpkg/shuffled_status",
+        1,
+        "dpkg-query rejects a Suggests field's syntax; the one stanza's package fields are fine",
+    ),
+    (
+        "osv-scanner/lockfile-v1/pkg/lockfile/fixtures/dpkg/multiple_status",
+        4,
+        "dpkg-query rejects a `#Status` comment line; we skip that line with a warning, and the `not-installed` libc6 stanza",
+    ),
+    (
+        "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source/testdata/locks-many-with-insecure/status",
+        1,
+        "dpkg-query wants a final newline; the one stanza is complete",
+    ),
+    (
+        "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source/testdata/locks-many/status",
+        1,
+        "dpkg-query wants a final newline; the one stanza is complete",
+    ),
+    (
+        "osv-scanner/cmd-scan/cmd/osv-scanner/scan/testdata/locks-many/status",
+        1,
+        "dpkg-query wants a final newline; the one stanza is complete",
+    ),
+    (
+        "osv-scanner/cmd-scan/cmd/osv-scanner/testdata/locks-many/status",
+        1,
+        "dpkg-query wants a final newline; the one stanza is complete",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Dpkg,
+    Apk,
+    Rpm,
+}
+
+/// One reference listing: the fixture it describes and the (name, version) rows it expects, or
+/// `None` when the tool refused the file.
+struct Reference {
+    fixture: PathBuf,
+    id: String,
+    kind: Kind,
+    expected: Option<BTreeSet<String>>,
+}
+
+fn load_reference(tsv: &Path, fixture: PathBuf, id: String) -> Reference {
+    let text = std::fs::read_to_string(tsv).unwrap();
+    let header: String = text.lines().take_while(|l| l.starts_with('#')).collect();
+    let kind = if header.contains("dpkg-query") {
+        Kind::Dpkg
+    } else if header.contains("rpm") || header.contains("RPM") {
+        Kind::Rpm
+    } else {
+        Kind::Apk
+    };
+    let refused = header.contains("NO-OUTPUT") || (kind == Kind::Dpkg && !header.contains("rc=0"));
+    let mut rows = BTreeSet::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let col = |i: usize| cols.get(i).copied().unwrap_or("");
+        match kind {
+            Kind::Dpkg => {
+                // Installed only: dpkg-query's `ii ` and `hi ` (see dpkg.rs).
+                if matches!(col(5), "ii " | "hi ") {
+                    rows.insert(format!("{} {}", col(0), col(1)));
+                }
+            }
+            Kind::Apk => {
+                rows.insert(format!("{} {}", col(0), col(1)));
+            }
+            Kind::Rpm => {
+                if col(0) == "gpg-pubkey" {
+                    continue;
+                }
+                let vr = format!("{}-{}", col(2), col(3));
+                let evr = match col(1) {
+                    "(none)" => vr,
+                    epoch => format!("{epoch}:{vr}"),
+                };
+                rows.insert(format!("{} {evr}", col(0)));
+            }
+        }
+    }
+    Reference {
+        fixture,
+        id,
+        kind,
+        expected: (!refused).then_some(rows),
+    }
+}
+
+/// Every reference listing: the shared tree's and our BerkeleyDB fixtures'.
+fn references() -> Vec<Reference> {
+    let root = dockwatch_testdata::shared_fixtures().join("reference-outputs");
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let Some(id) = rel.strip_suffix(".ref.tsv") else {
+                continue;
+            };
+            out.push(load_reference(
+                &path,
+                dockwatch_testdata::fixture(id),
+                id.to_owned(),
+            ));
+        }
+    }
+    let bdb = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/catalog/rpm/bdb");
+    for name in ["Packages", "Packages.be64k"] {
+        out.push(load_reference(
+            &bdb.join(format!("{name}.ref.tsv")),
+            bdb.join(name),
+            format!("dockwatch/testdata/catalog/rpm/bdb/{name}"),
+        ));
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// Where the cataloger looks for a fixture of this kind and file name.
+fn image_path(kind: Kind, id: &str) -> String {
+    let file = id.rsplit('/').next().unwrap_or(id);
+    match kind {
+        Kind::Dpkg if id.contains("/status.d/") => format!("var/lib/dpkg/status.d/{file}"),
+        Kind::Dpkg => "var/lib/dpkg/status".to_owned(),
+        Kind::Apk => "lib/apk/db/installed".to_owned(),
+        Kind::Rpm if file.ends_with(".sqlite") => "var/lib/rpm/rpmdb.sqlite".to_owned(),
+        Kind::Rpm if file.ends_with(".db") => "var/lib/rpm/Packages.db".to_owned(),
+        Kind::Rpm => "var/lib/rpm/Packages".to_owned(),
+    }
+}
+
+/// Runs the cataloger for `r` and returns the (name version) rows it finds.
+fn catalog(r: &Reference) -> BTreeSet<String> {
+    let path = image_path(r.kind, &r.id);
+    let cataloger: Box<dyn Cataloger> = match r.kind {
+        Kind::Dpkg => Box::new(DpkgCataloger),
+        Kind::Apk => Box::new(ApkCataloger),
+        Kind::Rpm => Box::new(RpmCataloger),
+    };
+    assert!(cataloger.wants(&path), "{path}");
+    let bytes =
+        std::fs::read(&r.fixture).unwrap_or_else(|e| panic!("{}: {e}", r.fixture.display()));
+    let mut files = FileSet::new();
+    files.insert(FileEntry {
+        path: path.clone(),
+        layer: None,
+        mode: 0o644,
+        contents: Arc::from(bytes),
+    });
+    let out = cataloger.catalog(&files, &CatalogContext::default());
+    for w in &out.warnings {
+        assert_eq!(w.path, format!("/{path}"), "{}: {w:?}", r.id);
+    }
+    out.packages
+        .iter()
+        .map(|p| {
+            assert_eq!(p.found_by, cataloger.name());
+            format!("{} {}", p.name, p.version)
+        })
+        .collect()
+}
+
+#[test]
+fn os_catalogers_match_every_reference_listing() {
+    let refs = references();
+    let (mut compared, mut matched, mut refused) = (0, 0, 0);
+    let mut differences = Vec::new();
+    let mut problems = Vec::new();
+    for r in &refs {
+        let found = catalog(r);
+        let Some(expected) = &r.expected else {
+            refused += 1;
+            match REFUSED_BY_TOOL.iter().find(|(id, _, _)| *id == r.id) {
+                Some((_, n, _)) if *n == found.len() => {}
+                Some((_, n, _)) => problems.push(format!(
+                    "{}: expected {n} packages, found {}: {found:?}",
+                    r.id,
+                    found.len()
+                )),
+                None => problems.push(format!(
+                    "{}: refused by the reference tool and not listed; we find {found:?}",
+                    r.id
+                )),
+            }
+            continue;
+        };
+        compared += 1;
+        matched += expected.intersection(&found).count();
+        for row in expected.difference(&found) {
+            differences.push((r.id.clone(), format!("-{row}")));
+        }
+        for row in found.difference(expected) {
+            differences.push((r.id.clone(), format!("+{row}")));
+        }
+    }
+    for (id, diff) in &differences {
+        if !KNOWN_DIFFERENCES
+            .iter()
+            .any(|(k, d, _)| k == id && d == diff)
+        {
+            problems.push(format!("{id}: unexplained difference {diff}"));
+        }
+    }
+    for (id, diff, _) in KNOWN_DIFFERENCES {
+        if !differences.iter().any(|(i, d)| i == id && d == diff) {
+            problems.push(format!("{id}: listed difference {diff} no longer occurs"));
+        }
+    }
+    for (id, _, _) in REFUSED_BY_TOOL {
+        if !refs.iter().any(|r| r.id == *id && r.expected.is_none()) {
+            problems.push(format!(
+                "{id}: listed as refused but not a refused reference"
+            ));
+        }
+    }
+    eprintln!(
+        "reference listings: {} ({compared} compared, {refused} refused by the tool); \
+         rows matched: {matched}; known differences: {}",
+        refs.len(),
+        differences.len()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(compared >= 40, "only {compared} listings compared");
+}
