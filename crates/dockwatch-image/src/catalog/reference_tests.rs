@@ -5,7 +5,7 @@
 
 use super::{CatalogContext, Cataloger, apk::ApkCataloger, dpkg::DpkgCataloger, rpm::RpmCataloger};
 use crate::fs::{FileEntry, FileSet};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -136,13 +136,15 @@ enum Kind {
     Rpm,
 }
 
-/// One reference listing: the fixture it describes and the (name, version) rows it expects, or
-/// `None` when the tool refused the file.
+/// One reference listing: the fixture it describes and the rows it expects, or `None` when the
+/// tool refused the file. A row is `name version`; [`Reference::details`] holds, per row, the
+/// other columns we compare: `arch|source[@version]|license`.
 struct Reference {
     fixture: PathBuf,
     id: String,
     kind: Kind,
     expected: Option<BTreeSet<String>>,
+    details: BTreeMap<String, String>,
 }
 
 fn load_reference(tsv: &Path, fixture: PathBuf, id: String) -> Reference {
@@ -157,37 +159,44 @@ fn load_reference(tsv: &Path, fixture: PathBuf, id: String) -> Reference {
     };
     let refused = header.contains("NO-OUTPUT") || (kind == Kind::Dpkg && !header.contains("rc=0"));
     let mut rows = BTreeSet::new();
+    let mut details = BTreeMap::new();
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let cols: Vec<&str> = line.split('\t').collect();
         let col = |i: usize| cols.get(i).copied().unwrap_or("");
-        match kind {
-            Kind::Dpkg => {
-                // Installed only: dpkg-query's `ii ` and `hi ` (see dpkg.rs).
-                if matches!(col(5), "ii " | "hi ") {
-                    rows.insert(format!("{} {}", col(0), col(1)));
-                }
-            }
-            Kind::Apk => {
-                rows.insert(format!("{} {}", col(0), col(1)));
-            }
+        let (row, detail) = match kind {
+            // Installed only: dpkg-query's `ii ` and `hi ` (see dpkg.rs).
+            Kind::Dpkg if !matches!(col(5), "ii " | "hi ") => continue,
+            Kind::Dpkg => (
+                format!("{} {}", col(0), col(1)),
+                format!("{}|{}@{}|", col(2), col(3), col(4)),
+            ),
+            Kind::Apk => (
+                format!("{} {}", col(0), col(1)),
+                format!("{}|{}|{}", col(2), col(3), col(4)),
+            ),
+            Kind::Rpm if col(0) == "gpg-pubkey" => continue,
             Kind::Rpm => {
-                if col(0) == "gpg-pubkey" {
-                    continue;
-                }
                 let vr = format!("{}-{}", col(2), col(3));
                 let evr = match col(1) {
                     "(none)" => vr,
                     epoch => format!("{epoch}:{vr}"),
                 };
-                rows.insert(format!("{} {evr}", col(0)));
+                let license = if col(6) == "(none)" { "" } else { col(6) };
+                (
+                    format!("{} {evr}", col(0)),
+                    format!("{}|{}|{license}", col(4), col(5)),
+                )
             }
-        }
+        };
+        details.insert(row.clone(), detail);
+        rows.insert(row);
     }
     Reference {
         fixture,
         id,
         kind,
         expected: (!refused).then_some(rows),
+        details,
     }
 }
 
@@ -243,8 +252,29 @@ fn image_path(kind: Kind, id: &str) -> String {
     }
 }
 
-/// Runs the cataloger for `r` and returns the (name version) rows it finds.
-fn catalog(r: &Reference) -> BTreeSet<String> {
+/// The `arch|source|license` columns of a package, as the reference of its kind writes them.
+fn detail(kind: Kind, p: &dockwatch_core::Package) -> String {
+    let arch = p.arch.as_deref().unwrap_or("");
+    let license = p.licenses.join(" ");
+    match kind {
+        Kind::Dpkg => format!(
+            "{arch}|{}@{}|",
+            p.source_name.as_deref().unwrap_or(&p.name),
+            p.source_version.as_deref().unwrap_or(&p.version)
+        ),
+        Kind::Apk => format!(
+            "{arch}|{}|{license}",
+            p.source_name.as_deref().unwrap_or("")
+        ),
+        Kind::Rpm => format!(
+            "{arch}|{}|{license}",
+            p.metadata.get("source_rpm").map_or("", String::as_str)
+        ),
+    }
+}
+
+/// Runs the cataloger for `r` and returns the rows it finds, each with its details.
+fn catalog(r: &Reference) -> BTreeMap<String, String> {
     let path = image_path(r.kind, &r.id);
     let cataloger: Box<dyn Cataloger> = match r.kind {
         Kind::Dpkg => Box::new(DpkgCataloger),
@@ -269,7 +299,8 @@ fn catalog(r: &Reference) -> BTreeSet<String> {
         .iter()
         .map(|p| {
             assert_eq!(p.found_by, cataloger.name());
-            format!("{} {}", p.name, p.version)
+            assert!(p.kind.is_os());
+            (format!("{} {}", p.name, p.version), detail(r.kind, p))
         })
         .collect()
 }
@@ -277,11 +308,12 @@ fn catalog(r: &Reference) -> BTreeSet<String> {
 #[test]
 fn os_catalogers_match_every_reference_listing() {
     let refs = references();
-    let (mut compared, mut matched, mut refused) = (0, 0, 0);
+    let (mut compared, mut matched, mut refused, mut details_matched) = (0, 0, 0, 0);
     let mut differences = Vec::new();
     let mut problems = Vec::new();
     for r in &refs {
-        let found = catalog(r);
+        let found_details = catalog(r);
+        let found: BTreeSet<String> = found_details.keys().cloned().collect();
         let Some(expected) = &r.expected else {
             refused += 1;
             match REFUSED_BY_TOOL.iter().find(|(id, _, _)| *id == r.id) {
@@ -300,6 +332,16 @@ fn os_catalogers_match_every_reference_listing() {
         };
         compared += 1;
         matched += expected.intersection(&found).count();
+        for row in expected.intersection(&found) {
+            if r.details[row] == found_details[row] {
+                details_matched += 1;
+            } else {
+                differences.push((
+                    r.id.clone(),
+                    format!("~{row} {} != {}", found_details[row], r.details[row]),
+                ));
+            }
+        }
         for row in expected.difference(&found) {
             differences.push((r.id.clone(), format!("-{row}")));
         }
@@ -329,7 +371,8 @@ fn os_catalogers_match_every_reference_listing() {
     }
     eprintln!(
         "reference listings: {} ({compared} compared, {refused} refused by the tool); \
-         rows matched: {matched}; known differences: {}",
+         rows matched: {matched} ({details_matched} also in arch, source and license); \
+         known differences: {}",
         refs.len(),
         differences.len()
     );
