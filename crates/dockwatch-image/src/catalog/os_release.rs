@@ -304,6 +304,36 @@ mod tests {
         assert!(compared >= 5, "only {compared} claircore cases");
     }
 
+    /// claircore's Alpine release samples, each with the distribution it expects (`want`): the
+    /// same ID and pretty name. (Its `version` is claircore's minor-release key, not VERSION_ID.)
+    #[test]
+    fn claircore_alpine_wants() {
+        let dir = dockwatch_testdata::fixture("claircore/os-pkgdb/alpine/testdata");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let case = entry.unwrap().path();
+            let Ok(want) = std::fs::read_to_string(case.join("want")) else {
+                continue;
+            };
+            let want: Vec<BTreeMap<String, String>> = serde_json::from_str(&want).unwrap();
+            let rel = case.strip_prefix(dockwatch_testdata::shared_fixtures());
+            let root = rel.map_or_else(
+                |_| case.to_string_lossy().into_owned(),
+                |r| r.to_string_lossy().into_owned(),
+            );
+            let d = detect(&fixture_set(&root)).unwrap();
+            assert_eq!(d.id, want[0]["did"], "{}", case.display());
+            assert_eq!(
+                d.pretty_name.as_deref(),
+                Some(want[0]["pretty_name"].as_str()),
+                "{}",
+                case.display()
+            );
+            compared += 1;
+        }
+        assert!(compared >= 10, "only {compared} claircore cases");
+    }
+
     #[test]
     fn hostile_release_files_give_nothing() {
         assert!(distro_from_os_release("").is_none());
