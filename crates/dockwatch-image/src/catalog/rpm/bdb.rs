@@ -5,13 +5,18 @@
 //! single 2023 release that opens paths and pins an older libsqlite3-sys). We read the metadata
 //! page for byte order, page size and last page, then every hash page's values: inline
 //! (`H_KEYDATA`) or off-page (`H_OFFPAGE`, a chain of overflow pages). Layout from BerkeleyDB's
-//! `db_page.h`; both byte orders are read. Checksummed or encrypted databases are refused.
+//! `db_page.h`; both byte orders and checksummed pages (the checksum is not verified) are read,
+//! encrypted databases are refused.
 
 use super::Malformed;
 
 const HASH_MAGIC: u32 = 0x0006_1561;
 /// Page header size (`SIZEOF_PAGE`).
 const PAGE_HEADER: usize = 26;
+/// What a checksummed database adds after each page header (`PG_CHKSUM`: 2 unused + 4 bytes).
+const CHECKSUM_LEN: usize = 6;
+/// Metadata flag: pages carry a checksum (`DBMETA_CHKSUM`).
+const DBMETA_CHKSUM: u8 = 0x01;
 /// Page types (`P_*`).
 const P_HASH_UNSORTED: u8 = 2;
 const P_OVERFLOW: u8 = 7;
@@ -35,6 +40,8 @@ struct Db<'a> {
     big_endian: bool,
     page_size: usize,
     last_page: usize,
+    /// Where a page's index array (hash pages) or data (overflow pages) starts.
+    overhead: usize,
 }
 
 impl<'a> Db<'a> {
@@ -86,7 +93,11 @@ pub fn read_blobs(bytes: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<String>), Malformed
         big_endian,
         page_size: 0,
         last_page: 0,
+        overhead: PAGE_HEADER,
     };
+    if bytes.get(26).is_some_and(|f| f & DBMETA_CHKSUM != 0) {
+        db.overhead += CHECKSUM_LEN;
+    }
     let page_size = db.u32_at(bytes, 20).unwrap_or(0) as usize;
     if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
         return Err(Malformed(format!("invalid page size {page_size}")));
@@ -110,12 +121,12 @@ pub fn read_blobs(bytes: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<String>), Malformed
             continue;
         }
         let entries = usize::from(db.u16_at(page, 20).unwrap_or(0));
-        let max_entries = (page_size - PAGE_HEADER) / 2;
+        let max_entries = (page_size - db.overhead) / 2;
         if entries > max_entries {
             problems.push(format!("page {n}: {entries} entries do not fit"));
             continue;
         }
-        let offset = |i: usize| db.u16_at(page, PAGE_HEADER + 2 * i).map(usize::from);
+        let offset = |i: usize| db.u16_at(page, db.overhead + 2 * i).map(usize::from);
         // Items alternate key, value; values are the odd ones.
         for i in (1..entries).step_by(2) {
             let (Some(at), Some(key_at)) = (offset(i), offset(i - 1)) else {
@@ -175,7 +186,7 @@ fn value(db: &Db<'_>, page: &[u8], at: usize, key_at: usize) -> Result<Option<Ve
                 }
                 let len = usize::from(db.u16_at(ov, 22).unwrap_or(0));
                 let chunk = ov
-                    .get(PAGE_HEADER..PAGE_HEADER + len)
+                    .get(db.overhead..db.overhead + len)
                     .ok_or_else(|| Malformed(format!("overflow page {next} claims {len} bytes")))?;
                 out.extend_from_slice(&chunk[..chunk.len().min(total - out.len())]);
                 next = db.u32_at(ov, 16).unwrap_or(0) as usize;
@@ -237,8 +248,18 @@ mod tests {
     }
 
     #[test]
+    fn reads_checksummed_pages() {
+        // rpm's bdb_ro refuses this file, so it has no listing: its 4 packages are the 4
+        // smallest of `Packages`, built from the same headers by make.sh.
+        let rows = listing(&fixture("Packages.chksum"));
+        assert_eq!(rows.len(), 4);
+        let all = reference("Packages");
+        assert!(rows.iter().all(|r| all.contains(r)), "{rows:?}");
+    }
+
+    #[test]
     fn truncated_and_corrupted_databases_fail_cleanly() {
-        for name in ["Packages", "Packages.be64k"] {
+        for name in ["Packages", "Packages.be64k", "Packages.chksum"] {
             let db = fixture(name);
             for cut in (0..db.len()).step_by(1021) {
                 match read_blobs(&db[..cut]) {

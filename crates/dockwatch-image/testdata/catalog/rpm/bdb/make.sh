@@ -19,12 +19,14 @@ dump() { # $1 = byte order (le|be), $2 = how many of the smallest packages
   done
   echo "DATA=END"
 }
-build() { # $1 = output name, $2 = byte order, $3 = page size, $4 = count
+build() { # $1 = output name, $2 = byte order, $3 = page size, $4 = count, $5 = checksums (0|1)
   rm -f "$here/$1" "$tmp/Packages"
   dump "$2" "$4" > "$tmp/dump"
   lorder=1234; [ "$2" = be ] && lorder=4321
-  db5.3_load -c db_pagesize="$3" -c db_lorder="$lorder" -f "$tmp/dump" "$tmp/Packages"
+  db5.3_load -c db_pagesize="$3" -c db_lorder="$lorder" -c chksum="${5:-0}" -f "$tmp/dump" "$tmp/Packages"
   cp "$tmp/Packages" "$here/$1"
+  # rpm's read-only bdb backend refuses checksummed files: those have no listing of their own.
+  [ "${5:-0}" = 1 ] && return
   mkdir -p "$tmp/db"; cp "$tmp/Packages" "$tmp/db/Packages"
   { echo "# rpm -qa --dbpath <tmp> --define '_db_backend bdb_ro' ($(rpm --version)); columns: NAME EPOCH VERSION RELEASE ARCH SOURCERPM LICENSE"
     rpm -qa --dbpath "$tmp/db" --define '_db_backend bdb_ro' \
@@ -34,3 +36,4 @@ build() { # $1 = output name, $2 = byte order, $3 = page size, $4 = count
 }
 build Packages le 4096 12
 build Packages.be64k be 65536 6
+build Packages.chksum le 8192 4 1
