@@ -561,6 +561,85 @@ mod tests {
         );
     }
 
+    /// This machine's own dpkg database (CI runs on Debian), read as an image's would be, against
+    /// `dpkg-query` over the same database.
+    #[test]
+    fn host_database_matches_dpkg_query() {
+        let root = std::path::Path::new("/");
+        let Ok(status) = std::fs::read(root.join("var/lib/dpkg/status")) else {
+            return;
+        };
+        let Ok(query) = std::process::Command::new("dpkg-query")
+            .args([
+                "-W",
+                "-f",
+                "${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n",
+            ])
+            .output()
+        else {
+            return;
+        };
+        let mut want: Vec<String> = String::from_utf8(query.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("ii ") || l.starts_with("hi "))
+            .map(|l| l[4..].to_owned())
+            .collect();
+        want.sort();
+        let mut fs = FileSet::new();
+        let mut add = |path: String, contents: Vec<u8>| {
+            fs.insert(FileEntry {
+                path,
+                layer: None,
+                mode: 0o644,
+                contents: Arc::from(contents),
+            });
+        };
+        add("var/lib/dpkg/status".into(), status);
+        for dir in ["var/lib/dpkg/info", "usr/share/doc"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let rel = format!("{dir}/{}", e.file_name().to_string_lossy());
+                let copyright = format!("{rel}/copyright");
+                for candidate in [rel, copyright] {
+                    if DpkgCataloger.wants(&candidate)
+                        && let Ok(bytes) = std::fs::read(root.join(&candidate))
+                    {
+                        add(candidate, bytes);
+                    }
+                }
+            }
+        }
+        let out = DpkgCataloger.catalog(&fs, &CatalogContext::default());
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        let mut got: Vec<String> = out
+            .packages
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    p.name,
+                    p.version,
+                    p.arch.as_deref().unwrap_or(""),
+                    p.source_name.as_deref().unwrap_or(&p.name),
+                    p.source_version.as_deref().unwrap_or(&p.version)
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, want);
+        // Every installed package has its file list as evidence.
+        for p in &out.packages {
+            assert!(
+                p.locations.iter().any(|l| l.path.ends_with(".list")),
+                "{} has no .list evidence",
+                p.name
+            );
+        }
+    }
+
     #[test]
     fn copyright_licenses_follow_syft_fixtures() {
         let read = |name: &str| {

@@ -281,6 +281,88 @@ mod tests {
         );
     }
 
+    /// Packages built by the real rpmbuild and recorded by the real rpm (sqlite backend, as
+    /// rpm 4.18 writes it): fields, epoch and purl as rpm -qa reports them.
+    #[test]
+    fn database_written_by_rpm() {
+        use std::process::Command;
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("top");
+        let db = dir.path().join("db");
+        let spec = |name: &str, epoch: &str, license: &str| {
+            format!(
+                "Name: {name}\n{epoch}Version: 1.0\nRelease: 3.dw1\nSummary: t\n\
+                 License: {license}\nVendor: Dockwatch Tests\nBuildArch: noarch\n\
+                 %description\nt\n%files\n"
+            )
+        };
+        let specs = [
+            (
+                "dw-epoch",
+                spec(
+                    "dw-epoch",
+                    "Epoch: 2\n",
+                    "MIT AND (Apache-2.0 OR BSD-3-Clause)",
+                ),
+            ),
+            ("dw-plain", spec("dw-plain", "", "GPL-2.0-or-later")),
+        ];
+        for (name, text) in &specs {
+            let path = dir.path().join(format!("{name}.spec"));
+            std::fs::write(&path, text).unwrap();
+            let ok = Command::new("rpmbuild")
+                .arg("--define")
+                .arg(format!("_topdir {}", top.display()))
+                .arg("-bb")
+                .arg(&path)
+                .output()
+                .expect("rpmbuild is installed (package rpm, see .ci/run)")
+                .status
+                .success();
+            assert!(ok, "rpmbuild {name}");
+        }
+        std::fs::create_dir_all(&db).unwrap();
+        let rpms: Vec<_> = std::fs::read_dir(top.join("RPMS/noarch"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        let status = Command::new("rpm")
+            .args(["-i", "--justdb", "--nodeps", "--dbpath"])
+            .arg(&db)
+            .args(&rpms)
+            .output()
+            .unwrap()
+            .status;
+        assert!(status.success());
+        let fs = set(&[(
+            "var/lib/rpm/rpmdb.sqlite",
+            std::fs::read(db.join("rpmdb.sqlite")).unwrap(),
+        )]);
+        let ctx = CatalogContext {
+            distro: super::super::os_release::distro_from_os_release(
+                "ID=\"rhel\"\nVERSION_ID=\"9.4\"\n",
+            ),
+        };
+        let out = RpmCataloger.catalog(&fs, &ctx);
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        let mut pkgs = out.packages;
+        pkgs.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(pkgs.len(), 2);
+        assert_eq!(pkgs[0].version, "2:1.0-3.dw1");
+        assert_eq!(
+            pkgs[0].purl,
+            "pkg:rpm/redhat/dw-epoch@1.0-3.dw1?arch=noarch&epoch=2&upstream=dw-epoch-1.0-3.dw1.src.rpm&distro=rhel-9.4"
+        );
+        assert_eq!(pkgs[0].licenses, ["MIT AND (Apache-2.0 OR BSD-3-Clause)"]);
+        assert_eq!(pkgs[0].metadata["vendor"], "Dockwatch Tests");
+        assert_eq!(pkgs[1].version, "1.0-3.dw1");
+        assert_eq!(
+            pkgs[1].purl,
+            "pkg:rpm/redhat/dw-plain@1.0-3.dw1?arch=noarch&upstream=dw-plain-1.0-3.dw1.src.rpm&distro=rhel-9.4"
+        );
+        assert_eq!(pkgs[1].source_name.as_deref(), Some("dw-plain"));
+    }
+
     #[test]
     fn source_rpm_names() {
         assert_eq!(
