@@ -79,20 +79,27 @@ pub fn namespace<'a>(distro: Option<&'a Distro>, fallback: &'a str) -> &'a str {
 }
 
 /// CPE 2.3 candidates for an OS package, generated as Syft does when its dictionary has no entry:
-/// vendors are the name, the name with `-` as `_` and (for hyphenated names) its first word;
-/// products are the name and the name with `-` as `_`. Most specific (longest) first.
+/// products are the name with `-` and with `_` as separators; vendors are every leading run of
+/// the name's words (`ca`, `ca-certificates`, `ca-certificates-bundle`), with both separators.
+/// Most specific (longest) first, then alphabetical.
 pub fn os_cpes(name: &str, version: &str) -> Vec<String> {
     if name.is_empty() || version.is_empty() {
         return Vec::new();
     }
-    let underscored = name.replace('-', "_");
-    let mut vendors = vec![name.to_owned(), underscored.clone()];
-    if let Some((first, _)) = name.split_once(['-', '_'])
-        && !first.is_empty()
-    {
-        vendors.push(first.to_owned());
+    let variations = |s: &str| {
+        let mut v = vec![s.to_owned(), s.replace('_', "-"), s.replace('-', "_")];
+        v.sort();
+        v.dedup();
+        v
+    };
+    let products = variations(name);
+    let mut vendors = Vec::new();
+    for (i, c) in name.char_indices() {
+        if matches!(c, '-' | '_') && i > 0 {
+            vendors.extend(variations(&name[..i]));
+        }
     }
-    let products = [name.to_owned(), underscored];
+    vendors.extend(variations(name));
     let mut pairs: Vec<(String, String)> = Vec::new();
     for v in &vendors {
         for p in &products {
@@ -214,6 +221,35 @@ mod tests {
         assert_eq!(distro_qualifier(&distro("wolfi", None)), "wolfi");
     }
 
+    /// Syft's own alpine SBOM golden: for every apk package, the CPEs Syft generated.
+    #[test]
+    fn cpes_match_syft_golden_for_every_apk_package() {
+        let path =
+            dockwatch_testdata::fixture("syft/sbom-format/syft/format/testdata/alpine-syft.json");
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut compared = 0;
+        for a in doc["artifacts"].as_array().unwrap() {
+            if a["type"] != "apk" {
+                continue;
+            }
+            let want: Vec<&str> = a["cpes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap())
+                .collect();
+            let name = a["name"].as_str().unwrap();
+            assert_eq!(
+                os_cpes(name, a["version"].as_str().unwrap()),
+                want,
+                "{name}"
+            );
+            compared += 1;
+        }
+        assert!(compared >= 10, "{compared}");
+    }
+
     #[test]
     fn cpes_follow_syft_candidate_order() {
         assert_eq!(
@@ -227,6 +263,18 @@ mod tests {
                 "cpe:2.3:a:alpine:alpine_baselayout:3.2.0-r16:*:*:*:*:*:*:*",
             ]
         );
+        assert_eq!(
+            os_cpes("ssl_client", "1.33.1-r3"),
+            [
+                "cpe:2.3:a:ssl-client:ssl-client:1.33.1-r3:*:*:*:*:*:*:*",
+                "cpe:2.3:a:ssl-client:ssl_client:1.33.1-r3:*:*:*:*:*:*:*",
+                "cpe:2.3:a:ssl_client:ssl-client:1.33.1-r3:*:*:*:*:*:*:*",
+                "cpe:2.3:a:ssl_client:ssl_client:1.33.1-r3:*:*:*:*:*:*:*",
+                "cpe:2.3:a:ssl:ssl-client:1.33.1-r3:*:*:*:*:*:*:*",
+                "cpe:2.3:a:ssl:ssl_client:1.33.1-r3:*:*:*:*:*:*:*",
+            ]
+        );
+        assert_eq!(os_cpes("ca-certificates-bundle", "1").len(), 10);
         assert_eq!(
             os_cpes("bash", "1:5.2"),
             ["cpe:2.3:a:bash:bash:1\\:5.2:*:*:*:*:*:*:*"]
