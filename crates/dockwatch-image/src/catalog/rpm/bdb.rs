@@ -8,7 +8,7 @@
 //! `db_page.h`; both byte orders and checksummed pages (the checksum is not verified) are read,
 //! encrypted databases are refused.
 
-use super::Malformed;
+use super::{Budget, Malformed};
 
 const HASH_MAGIC: u32 = 0x0006_1561;
 /// Page header size (`SIZEOF_PAGE`).
@@ -113,7 +113,8 @@ pub fn read_blobs(bytes: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<String>), Malformed
     db.last_page = last_page.min((bytes.len() / page_size).saturating_sub(1));
     let mut blobs = Vec::new();
     let mut problems = Vec::new();
-    for n in 1..=db.last_page {
+    let mut budget = Budget::for_file(bytes.len());
+    'pages: for n in 1..=db.last_page {
         let Ok(page) = db.page(n) else {
             break;
         };
@@ -133,8 +134,12 @@ pub fn read_blobs(bytes: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<String>), Malformed
                 problems.push(format!("page {n}: item {i} index is truncated"));
                 continue;
             };
-            match value(&db, page, at, key_at) {
+            match value(&db, page, at, key_at, &mut budget) {
                 Ok(Some(v)) => blobs.push(v),
+                Err(e) if e.0.contains("loop") => {
+                    problems.push(format!("page {n} item {i}: {}", e.0));
+                    break 'pages;
+                }
                 Ok(None) => {}
                 Err(e) => problems.push(format!("page {n} item {i}: {}", e.0)),
             }
@@ -144,7 +149,13 @@ pub fn read_blobs(bytes: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<String>), Malformed
 }
 
 /// The value item at offset `at` (its key item is at `key_at`, just above it on the page).
-fn value(db: &Db<'_>, page: &[u8], at: usize, key_at: usize) -> Result<Option<Vec<u8>>, Malformed> {
+fn value(
+    db: &Db<'_>,
+    page: &[u8],
+    at: usize,
+    key_at: usize,
+    budget: &mut Budget,
+) -> Result<Option<Vec<u8>>, Malformed> {
     let kind = *page
         .get(at)
         .ok_or_else(|| Malformed(format!("item offset {at} is outside the page")))?;
@@ -154,6 +165,7 @@ fn value(db: &Db<'_>, page: &[u8], at: usize, key_at: usize) -> Result<Option<Ve
                 return Err(Malformed(format!("inline item at {at} has no length")));
             }
             let data = &page[at + 1..key_at];
+            budget.take(data.len())?;
             // rpm keeps a 4-byte counter under key 0; anything that short is not a header.
             Ok((data.len() >= 16).then(|| data.to_vec()))
         }
@@ -169,6 +181,7 @@ fn value(db: &Db<'_>, page: &[u8], at: usize, key_at: usize) -> Result<Option<Ve
             if total > MAX_VALUE || total > db.bytes.len() {
                 return Err(Malformed(format!("off-page value claims {total} bytes")));
             }
+            budget.take(total)?;
             let mut out = Vec::with_capacity(total);
             let mut next = first;
             let mut hops = 0;
@@ -255,6 +268,44 @@ mod tests {
         assert_eq!(rows.len(), 4);
         let all = reference("Packages");
         assert!(rows.iter().all(|r| all.contains(r)), "{rows:?}");
+    }
+
+    /// 16,000 values on one page all naming the same 60 KB overflow chain: without a budget that
+    /// is a gigabyte of copies from a 192 KB file.
+    #[test]
+    fn reused_overflow_chains_are_cut_off() {
+        const PS: usize = 65536;
+        let mut db = vec![0u8; 3 * PS];
+        let put16 = |db: &mut Vec<u8>, at: usize, v: u16| {
+            db[at..at + 2].copy_from_slice(&v.to_le_bytes());
+        };
+        let put32 = |db: &mut Vec<u8>, at: usize, v: u32| {
+            db[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        };
+        put32(&mut db, 12, HASH_MAGIC);
+        put32(&mut db, 16, 9);
+        put32(&mut db, 20, PS as u32);
+        db[25] = 8;
+        put32(&mut db, 32, 2);
+        let page = PS;
+        let entries = 32_000u16;
+        put16(&mut db, page + 20, entries);
+        db[page + 25] = P_HASH;
+        let (key_at, value_at) = (65_000usize, 64_900usize);
+        db[page + key_at..page + key_at + 5].copy_from_slice(&[H_KEYDATA, 1, 0, 0, 0]);
+        db[page + value_at] = H_OFFPAGE;
+        put32(&mut db, page + value_at + 4, 2);
+        put32(&mut db, page + value_at + 8, 60_000);
+        for i in 0..usize::from(entries) {
+            let at = if i % 2 == 0 { key_at } else { value_at };
+            put16(&mut db, page + PAGE_HEADER + 2 * i, at as u16);
+        }
+        let ov = 2 * PS;
+        put16(&mut db, ov + 22, 60_000);
+        db[ov + 25] = P_OVERFLOW;
+        let (blobs, problems) = read_blobs(&db).unwrap();
+        assert!(blobs.len() < 40, "{}", blobs.len());
+        assert!(problems.iter().any(|p| p.contains("loop")), "{problems:?}");
     }
 
     #[test]

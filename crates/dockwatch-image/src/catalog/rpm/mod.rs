@@ -23,6 +23,29 @@ use std::collections::{BTreeMap, BTreeSet};
 #[error("{0}")]
 pub struct Malformed(pub String);
 
+/// How many bytes of header blobs one database may yield: a sound database holds each blob once,
+/// so more than twice its size means pages or chains are reused (a crafted loop).
+#[derive(Debug)]
+pub(crate) struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    pub(crate) fn for_file(len: usize) -> Self {
+        Self {
+            left: len.saturating_mul(2).saturating_add(1 << 20),
+        }
+    }
+
+    /// Spends `n` bytes, or fails once the database has yielded more than it can hold.
+    pub(crate) fn take(&mut self, n: usize) -> Result<(), Malformed> {
+        self.left = self.left.checked_sub(n).ok_or_else(|| {
+            Malformed("blobs add up to more than twice the file: pages are reused (loop?)".into())
+        })?;
+        Ok(())
+    }
+}
+
 /// The folders rpm keeps its database in, most current first.
 const DB_DIRS: &[&str] = &["usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm"];
 /// The database file names, in the order a folder is tried.
@@ -87,7 +110,7 @@ fn catalog_db(
         });
     };
     let (format, result) = if sqlite::is_sqlite(bytes) {
-        ("sqlite", sqlite::read_blobs(bytes).map(|b| (b, Vec::new())))
+        ("sqlite", sqlite::read_blobs(bytes))
     } else if ndb::is_ndb(bytes) {
         ("ndb", ndb::read_blobs(bytes))
     } else if bdb::is_bdb_hash(bytes) {

@@ -6,7 +6,7 @@
 //! block count) filling the slot pages; each blob starts at block offset × 16 with a 16-byte blob
 //! header (`BlbS`, package index, checksum, length). Read by hand: see `rpm/mod.rs`.
 
-use super::Malformed;
+use super::{Budget, Malformed};
 
 const HEADER_MAGIC: &[u8; 4] = b"RpmP";
 const SLOT_MAGIC: &[u8; 4] = b"Slot";
@@ -50,6 +50,7 @@ pub fn read_blobs(db: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<String>), Malformed> {
     }
     let mut blobs = Vec::new();
     let mut problems = Vec::new();
+    let mut budget = Budget::for_file(db.len());
     // The first two slot-sized units hold the database header.
     for at in (2 * BLOCK..slots_end).step_by(BLOCK) {
         if &db[at..at + 4] != SLOT_MAGIC {
@@ -64,7 +65,13 @@ pub fn read_blobs(db: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<String>), Malformed> {
             continue;
         }
         match blob_at(db, index, offset as usize, count as usize) {
-            Ok(b) => blobs.push(b.to_vec()),
+            Ok(b) => {
+                if let Err(e) = budget.take(b.len()) {
+                    problems.push(e.0);
+                    break;
+                }
+                blobs.push(b.to_vec());
+            }
             Err(e) => problems.push(format!("package index {index}: {e}")),
         }
     }

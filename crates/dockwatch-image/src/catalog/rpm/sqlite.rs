@@ -7,7 +7,7 @@
 //! chains, decode records. Every page number, offset and length is checked; loops are cut.
 //! Only the main database file is read: changes still in a `-wal` file are not seen.
 
-use super::Malformed;
+use super::{Budget, Malformed};
 use std::collections::HashSet;
 
 const MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -19,9 +19,10 @@ pub fn is_sqlite(db: &[u8]) -> bool {
     db.starts_with(MAGIC)
 }
 
-/// The `blob` column of every row of table `Packages`, in rowid order.
-pub fn read_blobs(db: &[u8]) -> Result<Vec<Vec<u8>>, Malformed> {
-    let file = File::open(db)?;
+/// The `blob` column of every row of table `Packages`, in rowid order. A damaged table gives the
+/// rows read before the damage, and the damage in the second list.
+pub fn read_blobs(db: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<String>), Malformed> {
+    let mut file = File::open(db)?;
     let mut root = None;
     file.walk_table(1, &mut |payload| {
         let cols = record(payload)?;
@@ -37,7 +38,8 @@ pub fn read_blobs(db: &[u8]) -> Result<Vec<Vec<u8>>, Malformed> {
     let root = root.ok_or_else(|| Malformed("no Packages table".into()))?;
     let root = u32::try_from(root).map_err(|_| Malformed(format!("bad root page {root}")))?;
     let mut blobs = Vec::new();
-    file.walk_table(root, &mut |payload| {
+    file.budget = Budget::for_file(db.len());
+    let walked = file.walk_table(root, &mut |payload| {
         let mut cols = record(payload)?;
         if cols.len() >= 2
             && let Value::Blob(b) = cols.swap_remove(1)
@@ -45,8 +47,9 @@ pub fn read_blobs(db: &[u8]) -> Result<Vec<Vec<u8>>, Malformed> {
             blobs.push(b);
         }
         Ok(())
-    })?;
-    Ok(blobs)
+    });
+    let problems = walked.err().map(|e| e.0).into_iter().collect();
+    Ok((blobs, problems))
 }
 
 struct File<'a> {
@@ -54,6 +57,7 @@ struct File<'a> {
     page_size: usize,
     usable: usize,
     pages: usize,
+    budget: Budget,
 }
 
 impl<'a> File<'a> {
@@ -75,6 +79,7 @@ impl<'a> File<'a> {
             page_size,
             usable,
             pages: db.len() / page_size,
+            budget: Budget::for_file(db.len()),
         })
     }
 
@@ -91,7 +96,7 @@ impl<'a> File<'a> {
 
     /// Calls `row` with the payload of every cell of the table b-tree rooted at `root`.
     fn walk_table(
-        &self,
+        &mut self,
         root: u32,
         row: &mut dyn FnMut(&[u8]) -> Result<(), Malformed>,
     ) -> Result<(), Malformed> {
@@ -141,7 +146,7 @@ impl<'a> File<'a> {
     }
 
     /// The full payload of the leaf cell at `at`, following its overflow chain.
-    fn leaf_payload(&self, page: &[u8], at: usize, n: u32) -> Result<Vec<u8>, Malformed> {
+    fn leaf_payload(&mut self, page: &[u8], at: usize, n: u32) -> Result<Vec<u8>, Malformed> {
         let bad = || Malformed(format!("page {n}: cell at offset {at} is truncated"));
         let (len, used) = varint(page.get(at..).ok_or_else(bad)?).ok_or_else(bad)?;
         let (_rowid, used2) = varint(page.get(at + used..).ok_or_else(bad)?).ok_or_else(bad)?;
@@ -149,6 +154,7 @@ impl<'a> File<'a> {
             return Err(Malformed(format!("page {n}: payload of {len} bytes")));
         }
         let len = len as usize;
+        self.budget.take(len)?;
         let start = at + used + used2;
         let u = self.usable;
         let max_local = u - 35;
@@ -290,7 +296,8 @@ mod tests {
     fn reads_every_row_written_by_sqlite3() {
         for (rows, len) in [(1, 10), (3, 5000), (700, 300), (60, 70_000)] {
             let db = sqlite3_db(rows, len);
-            let blobs = read_blobs(&db).unwrap();
+            let (blobs, problems) = read_blobs(&db).unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
             assert_eq!(blobs.len(), rows, "{rows} rows of {len}");
             for (i, b) in blobs.iter().enumerate() {
                 assert_eq!(b.len(), 8 + len);
@@ -305,7 +312,8 @@ mod tests {
         for cut in (0..db.len()).step_by(97) {
             let _ = read_blobs(&db[..cut]);
         }
-        assert!(read_blobs(&db[..db.len() - 1024]).is_err());
+        let (blobs, problems) = read_blobs(&db[..db.len() - 1024]).unwrap();
+        assert!(blobs.len() < 40 && !problems.is_empty());
         for i in (0..db.len()).step_by(13) {
             let mut bad = db.clone();
             bad[i] = bad[i].wrapping_add(0x5a);
@@ -323,7 +331,7 @@ mod tests {
         .unwrap();
         // claircore's "no packages" database has a Packages table with no rows, or none at all.
         match read_blobs(&empty) {
-            Ok(blobs) => assert!(blobs.is_empty()),
+            Ok((blobs, problems)) => assert!(blobs.is_empty() && problems.is_empty()),
             Err(e) => assert!(e.0.contains("no Packages table"), "{e}"),
         }
     }
