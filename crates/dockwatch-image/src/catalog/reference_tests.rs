@@ -273,8 +273,10 @@ fn detail(kind: Kind, p: &dockwatch_core::Package) -> String {
     }
 }
 
-/// Runs the cataloger for `r` and returns the rows it finds, each with its details.
-fn catalog(r: &Reference) -> BTreeMap<String, String> {
+/// The one helper every listing goes through: loads the fixture where its cataloger looks, runs
+/// the cataloger, checks what must hold for any input (warnings name the file, `found_by`, OS
+/// type), and returns the rows found, each with its details.
+fn check(r: &Reference) -> BTreeMap<String, String> {
     let path = image_path(r.kind, &r.id);
     let cataloger: Box<dyn Cataloger> = match r.kind {
         Kind::Dpkg => Box::new(DpkgCataloger),
@@ -312,7 +314,7 @@ fn os_catalogers_match_every_reference_listing() {
     let mut differences = Vec::new();
     let mut problems = Vec::new();
     for r in &refs {
-        let found_details = catalog(r);
+        let found_details = check(r);
         let found: BTreeSet<String> = found_details.keys().cloned().collect();
         let Some(expected) = &r.expected else {
             refused += 1;
@@ -378,4 +380,12 @@ fn os_catalogers_match_every_reference_listing() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(compared >= 40, "only {compared} listings compared");
+}
+
+#[test]
+fn all_registers_the_os_catalogers_once() {
+    let names: Vec<&str> = super::all().iter().map(|c| c.name()).collect();
+    for name in ["dpkg", "apk", "rpm"] {
+        assert_eq!(names.iter().filter(|n| **n == name).count(), 1, "{names:?}");
+    }
 }
