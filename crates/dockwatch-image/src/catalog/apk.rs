@@ -68,6 +68,7 @@ impl Cataloger for ApkCataloger {
             out.packages
                 .push(package(&record, name, version, &location, ctx));
         }
+        super::warning_cap::cap_since(&mut out, 0, &db_path);
         out
     }
 }

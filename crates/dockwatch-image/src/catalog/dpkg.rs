@@ -154,6 +154,7 @@ fn catalog_status_file(
     out: &mut CatalogOutput,
 ) {
     let db_path = format!("/{}", entry.path);
+    let first_warning = out.warnings.len();
     let text = String::from_utf8_lossy(&entry.contents);
     let (stanzas, bad_lines) = parse_stanzas(&text);
     if !bad_lines.is_empty() {
@@ -198,6 +199,7 @@ fn catalog_status_file(
         out.packages
             .push(package(files, entry, &db_path, &stanza, name, version, ctx));
     }
+    super::warning_cap::cap_since(out, first_warning, &db_path);
 }
 
 fn package(
@@ -559,6 +561,13 @@ mod tests {
                 .iter()
                 .all(|w| w.path == "/var/lib/dpkg/status")
         );
+        let flood = "Package: x\n\n".repeat(10_000);
+        let out = DpkgCataloger.catalog(
+            &set(&[("var/lib/dpkg/status", &flood)]),
+            &CatalogContext::default(),
+        );
+        assert_eq!(out.warnings.len(), 21);
+        assert_eq!(out.warnings[20].message, "9980 more warnings like these");
     }
 
     /// This machine's own dpkg database (CI runs on Debian), read as an image's would be, against

@@ -11,6 +11,7 @@ pub mod purl;
 #[cfg(test)]
 mod reference_tests;
 pub mod rpm;
+mod warning_cap;
 
 use crate::fs::FileSet;
 use dockwatch_core::{Distro, Package};

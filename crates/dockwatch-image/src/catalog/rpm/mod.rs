@@ -103,6 +103,7 @@ fn catalog_db(
     ctx: &CatalogContext,
     out: &mut CatalogOutput,
 ) -> bool {
+    let first_warning = out.warnings.len();
     let warn = |out: &mut CatalogOutput, message: String| {
         out.warnings.push(Warning {
             path: location.path.clone(),
@@ -140,6 +141,7 @@ fn catalog_db(
             Err(e) => warn(out, format!("{format} rpm database: header {i}: {e}")),
         }
     }
+    super::warning_cap::cap_since(out, first_warning, &location.path);
     true
 }
 
