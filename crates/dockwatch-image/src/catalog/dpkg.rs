@@ -249,6 +249,12 @@ fn package(
             }
         }
     }
+    // Every later `apt-get install` rewrites the shared status file, so its layer says little
+    // about this package; dpkg writes the package's own `.list`/`.md5sums` once, when it
+    // installs (or upgrades) it. That layer is the one that introduced the package.
+    if let Some(own) = locations.get(1).and_then(|l| l.layer.clone()) {
+        locations[0].layer = Some(own);
+    }
     let copyright = format!("usr/share/doc/{name}/copyright");
     let mut licenses = Vec::new();
     if let Some(c) = files.get(&copyright) {
@@ -412,7 +418,7 @@ mod tests {
 
     #[test]
     fn status_file_gives_installed_packages_with_evidence_and_licenses() {
-        let fs = set(&[
+        let mut fs = set(&[
             ("var/lib/dpkg/status", LIBC),
             ("var/lib/dpkg/info/libc6:amd64.list", "/lib\n"),
             ("var/lib/dpkg/info/libc6:amd64.md5sums", ""),
@@ -422,6 +428,10 @@ mod tests {
                  License: GPL-2 or LGPL-2.1\n See /usr/share/common-licenses/GPL-2.\n",
             ),
         ]);
+        // A later layer installed something else, rewriting the status file.
+        let mut status = fs.get("var/lib/dpkg/status").unwrap().clone();
+        status.layer = Some("sha256:l2".into());
+        fs.insert(status);
         let ctx = CatalogContext {
             distro: super::super::os_release::distro_from_os_release("ID=debian\nVERSION_ID=12"),
         };
@@ -447,8 +457,13 @@ mod tests {
             ]
         );
         assert_eq!(libc.metadata["installed_size"], "12987");
-        assert_eq!(libc.layer(), Some("sha256:l1"));
+        assert_eq!(libc.layer(), Some("sha256:l1"), "introduced with its .list");
         let attr = &out.packages[1];
+        assert_eq!(
+            attr.layer(),
+            Some("sha256:l2"),
+            "no evidence: the status file's layer"
+        );
         assert_eq!(attr.version, "1:2.4.47-2+b2");
         assert_eq!(attr.source_version.as_deref(), Some("1:2.4.47-2"));
         assert_eq!(
