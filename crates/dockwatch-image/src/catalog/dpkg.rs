@@ -3,8 +3,9 @@
 //!
 //! Installed means: the `Status` want is `install` or `hold` and the state is `installed`
 //! (dpkg-query's `ii`/`hi`), or the stanza has no `Status` at all (distroless `status.d/` files,
-//! some opkg files). `deinstall`/`purge` wants and `config-files`, `half-installed`, `unpacked`...
-//! states are left out, as Trivy does.
+//! some opkg files). `deinstall`/`purge` wants (Trivy drops those too) and the `config-files`,
+//! `half-installed`, `unpacked`... states (Trivy keeps those) are left out: their files are not
+//! all on disk.
 
 use super::purl::{namespace, os_cpes, os_purl};
 use super::{CatalogContext, CatalogOutput, Cataloger, Warning};
