@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 /// The database path, relative to the root.
 pub const DB_PATH: &str = "lib/apk/db/installed";
+/// Where a merged-`/usr` system keeps it (read when `lib/` does not lead to the same file).
+pub const USR_DB_PATH: &str = "usr/lib/apk/db/installed";
 
 /// Finds apk packages.
 #[derive(Debug, Default, Clone, Copy)]
@@ -23,15 +25,22 @@ impl Cataloger for ApkCataloger {
     }
 
     fn wants(&self, path: &str) -> bool {
-        path == DB_PATH
+        path == DB_PATH || path == USR_DB_PATH
     }
 
     fn catalog(&self, files: &FileSet, ctx: &CatalogContext) -> CatalogOutput {
         let mut out = CatalogOutput::default();
-        let Some(entry) = files.get(DB_PATH) else {
+        // `lib` is often a symlink to `usr/lib`: one real file, read once.
+        let Some(real) = [DB_PATH, USR_DB_PATH]
+            .iter()
+            .find_map(|p| files.resolve(p).filter(|r| files.get(r).is_some()))
+        else {
             return out;
         };
-        let db_path = format!("/{DB_PATH}");
+        let Some(entry) = files.get(&real) else {
+            return out;
+        };
+        let db_path = format!("/{real}");
         let text = String::from_utf8_lossy(&entry.contents);
         let (records, bad_lines) = parse_records(&text);
         if let Some(first) = bad_lines.first() {
