@@ -388,6 +388,26 @@ mod tests {
         assert_eq!(pkgs[1].source_name.as_deref(), Some("dw-plain"));
     }
 
+    /// The peers' broken rpmdb fixtures: empty files and text where a database should be.
+    #[test]
+    fn peer_broken_databases_warn() {
+        for fixture in [
+            "osv-scalibr/os-pkgdb/extractor/filesystem/os/rpm/testdata/empty.sqlite",
+            "osv-scalibr/os-pkgdb/extractor/filesystem/os/rpm/testdata/invalid",
+            "syft/os-pkgdb/syft/pkg/cataloger/redhat/testdata/glob-paths/var/lib/rpm/Packages",
+            "syft/os-pkgdb/syft/pkg/cataloger/redhat/testdata/bad/bad.rpm",
+        ] {
+            let bytes = std::fs::read(dockwatch_testdata::fixture(fixture)).unwrap();
+            let out = RpmCataloger.catalog(
+                &set(&[("var/lib/rpm/rpmdb.sqlite", bytes)]),
+                &CatalogContext::default(),
+            );
+            assert!(out.packages.is_empty(), "{fixture}");
+            assert_eq!(out.warnings.len(), 1, "{fixture}: {:?}", out.warnings);
+            assert_eq!(out.warnings[0].path, "/var/lib/rpm/rpmdb.sqlite");
+        }
+    }
+
     #[test]
     fn source_rpm_names() {
         assert_eq!(
