@@ -56,7 +56,6 @@ pub fn detect(files: &FileSet) -> Option<Distro> {
         return Some(Distro {
             id: "alpine".into(),
             version_id: Some(v),
-            pretty_name: None,
             ..Distro::default()
         });
     }
