@@ -1,8 +1,8 @@
 //! Debian and Ubuntu packages: the dpkg status database, distroless `status.d/` files and opkg
 //! status files (same format), with evidence files and DEP-5 copyright licenses.
 //!
-//! Installed means: the `Status` want is `install` or `hold` and the state is `installed`
-//! (dpkg-query's `ii`/`hi`), or the stanza has no `Status` at all (distroless `status.d/` files,
+//! Installed means: the `Status` want is `install` or `hold` and the state is `installed` or a
+//! trigger state after it (dpkg-query's `ii`, `hi`, `it`, `iW`...), or the stanza has no `Status` at all (distroless `status.d/` files,
 //! some opkg files). `deinstall`/`purge` wants (Trivy drops those too) and the `config-files`,
 //! `half-installed`, `unpacked`... states (Trivy keeps those) are left out: their files are not
 //! all on disk.
@@ -143,7 +143,14 @@ pub(crate) fn is_installed(status: Option<&str>) -> bool {
     };
     let words: Vec<&str> = status.split_whitespace().collect();
     match words.as_slice() {
-        [want, _flag, state] => matches!(*want, "install" | "hold") && *state == "installed",
+        // Trigger states come after configuration: the package is installed, its triggers wait.
+        [want, _flag, state] => {
+            matches!(*want, "install" | "hold")
+                && matches!(
+                    *state,
+                    "installed" | "triggers-pending" | "triggers-awaited"
+                )
+        }
         _ => false,
     }
 }
@@ -500,6 +507,9 @@ mod tests {
             (Some("deinstall ok config-files"), false),
             (Some("install ok half-installed"), false),
             (Some("install ok unpacked"), false),
+            (Some("install ok half-configured"), false),
+            (Some("install ok triggers-pending"), true),
+            (Some("hold ok triggers-awaited"), true),
             (Some("install user installed"), true),
             (Some("garbage"), false),
             (None, true),

@@ -164,8 +164,15 @@ fn load_reference(tsv: &Path, fixture: PathBuf, id: String) -> Reference {
         let cols: Vec<&str> = line.split('\t').collect();
         let col = |i: usize| cols.get(i).copied().unwrap_or("");
         let (row, detail) = match kind {
-            // Installed only: dpkg-query's `ii ` and `hi ` (see dpkg.rs).
-            Kind::Dpkg if !matches!(col(5), "ii " | "hi ") => continue,
+            // Installed only (see dpkg.rs): want install/hold, state installed or triggers.
+            Kind::Dpkg
+                if !(col(5).starts_with(['i', 'h'])
+                    && col(5)
+                        .get(1..2)
+                        .is_some_and(|s| matches!(s, "i" | "t" | "W"))) =>
+            {
+                continue;
+            }
             Kind::Dpkg => (
                 format!("{} {}", col(0), col(1)),
                 format!("{}|{}@{}|", col(2), col(3), col(4)),
