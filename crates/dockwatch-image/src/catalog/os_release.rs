@@ -2,7 +2,8 @@
 //! fall back on when it is missing.
 //!
 //! Order (first that yields a distro wins): `etc/os-release`, `usr/lib/os-release`,
-//! `etc/system-release-cpe`, `etc/redhat-release`, `etc/alpine-release`, `etc/debian_version`.
+//! `etc/system-release-cpe`, `etc/redhat-release`, `etc/lsb-release` (old Ubuntu, as Trivy
+//! reads it), `etc/alpine-release`, `etc/debian_version`.
 //! `etc/debian_version` also supplies `VERSION_ID` to a Debian os-release without one (testing,
 //! sid). Pure: reads a [`FileSet`], does no IO.
 
@@ -16,6 +17,7 @@ pub const PATHS: &[&str] = &[
     "usr/lib/os-release",
     "etc/system-release-cpe",
     "etc/redhat-release",
+    "etc/lsb-release",
     "etc/alpine-release",
     "etc/debian_version",
 ];
@@ -50,6 +52,9 @@ pub fn detect(files: &FileSet) -> Option<Distro> {
         return Some(d);
     }
     if let Some(d) = text("etc/redhat-release").and_then(|t| parse_redhat_release(&t)) {
+        return Some(d);
+    }
+    if let Some(d) = text("etc/lsb-release").and_then(|t| parse_lsb_release(&t)) {
         return Some(d);
     }
     if let Some(v) = text("etc/alpine-release").and_then(|t| first_line(&t)) {
@@ -135,6 +140,21 @@ fn debian_version(text: &str) -> Option<String> {
     let line = first_line(text)?;
     line.starts_with(|c: char| c.is_ascii_digit())
         .then_some(line)
+}
+
+/// `DISTRIB_ID=Ubuntu` and `DISTRIB_RELEASE=18.04` give `ubuntu` version `18.04`.
+fn parse_lsb_release(text: &str) -> Option<Distro> {
+    let mut fields = parse_os_release(text);
+    let id = fields.remove("DISTRIB_ID").filter(|v| !v.is_empty())?;
+    Some(Distro {
+        id: id.to_lowercase(),
+        version_id: fields.remove("DISTRIB_RELEASE").filter(|v| !v.is_empty()),
+        codename: fields.remove("DISTRIB_CODENAME").filter(|v| !v.is_empty()),
+        pretty_name: fields
+            .remove("DISTRIB_DESCRIPTION")
+            .filter(|v| !v.is_empty()),
+        ..Distro::default()
+    })
 }
 
 /// `cpe:/o:centos:linux:6:GA` gives `centos` version `6`.
@@ -261,6 +281,12 @@ mod tests {
             "debian",
             Some("9.8"),
         );
+        let lsb = std::fs::read(dockwatch_testdata::fixture(
+            "trivy/os-pkgdb/pkg/fanal/analyzer/os/ubuntu/testdata/lsb-release",
+        ))
+        .unwrap();
+        check_distro(&set(&[("etc/lsb-release", &lsb)]), "ubuntu", Some("18.04"));
+        assert!(detect(&set(&[("etc/lsb-release", b"invalid\n")])).is_none());
         let sid = set(&[
             (
                 "etc/os-release",
