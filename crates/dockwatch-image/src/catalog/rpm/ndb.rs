@@ -54,7 +54,10 @@ pub fn read_blobs(db: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<String>), Malformed> {
     // The first two slot-sized units hold the database header.
     for at in (2 * BLOCK..slots_end).step_by(BLOCK) {
         if &db[at..at + 4] != SLOT_MAGIC {
-            return Err(Malformed(format!("bad slot magic at offset {at}")));
+            problems.push(format!(
+                "bad slot magic at offset {at}; later slots not read"
+            ));
+            break;
         }
         let (Some(index), Some(offset), Some(count)) =
             (le32(db, at + 4), le32(db, at + 8), le32(db, at + 12))
