@@ -151,9 +151,9 @@ fn build(sbom: &Sbom, options: &RenderOptions) -> Bom {
         ..Default::default()
     };
 
-    let refs = bom_refs(&sbom.packages);
-    let mut components: Vec<Component> = sbom
-        .packages
+    let packages = sbom.sorted_packages();
+    let refs = bom_refs(&packages);
+    let mut components: Vec<Component> = packages
         .iter()
         .zip(&refs)
         .map(|(p, r)| package_component(p, r))
@@ -163,8 +163,7 @@ fn build(sbom: &Sbom, options: &RenderOptions) -> Bom {
     if let Some(distro) = &sbom.distro {
         let os = os_component(distro);
         let os_ref = os.bom_ref.clone().unwrap_or_default();
-        let mut os_packages: Vec<String> = sbom
-            .packages
+        let mut os_packages: Vec<String> = packages
             .iter()
             .zip(&refs)
             .filter(|(p, _)| p.kind.is_os())
@@ -173,7 +172,7 @@ fn build(sbom: &Sbom, options: &RenderOptions) -> Bom {
         os_packages.sort();
         root_depends.push(os_ref.clone());
         root_depends.extend(
-            sbom.packages
+            packages
                 .iter()
                 .zip(&refs)
                 .filter(|(p, _)| !p.kind.is_os())

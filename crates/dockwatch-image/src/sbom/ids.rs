@@ -20,7 +20,7 @@ pub(crate) fn document_uuid(sbom: &Sbom) -> uuid::Uuid {
         hasher.update(part.as_deref().unwrap_or("").as_bytes());
         hasher.update([0]);
     }
-    for p in &sbom.packages {
+    for p in sbom.sorted_packages() {
         for part in [p.kind.as_str(), &p.name, &p.version, &p.purl] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
@@ -73,7 +73,7 @@ pub(crate) fn spdx_id_part(s: &str) -> String {
 
 /// One identifier per package, unique within the document: the purl when no other package has
 /// it, else the purl plus a hash (CycloneDX `bom-ref`).
-pub(crate) fn bom_refs(packages: &[Package]) -> Vec<String> {
+pub(crate) fn bom_refs(packages: &[&Package]) -> Vec<String> {
     let mut counts = std::collections::HashMap::new();
     for p in packages {
         *counts.entry(p.purl.as_str()).or_insert(0usize) += 1;

@@ -60,8 +60,7 @@ impl SbomFormat for NativeJson {
     }
 
     fn render(&self, sbom: &Sbom, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let mut packages = sbom.packages.clone();
-        packages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let packages = sbom.sorted_packages().into_iter().cloned().collect();
         let doc = NativeDocument {
             schema_version: SCHEMA_VERSION.to_string(),
             tool: Tool {

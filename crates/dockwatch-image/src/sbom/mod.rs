@@ -88,6 +88,20 @@ pub struct Sbom {
     pub warnings: Vec<Warning>,
 }
 
+impl Sbom {
+    /// The packages in output order: by [`Package::sort_key`], then by their locations, so
+    /// every format is deterministic whatever order the catalogers produced.
+    pub fn sorted_packages(&self) -> Vec<&Package> {
+        let mut packages: Vec<&Package> = self.packages.iter().collect();
+        packages.sort_by(|a, b| {
+            a.sort_key()
+                .cmp(&b.sort_key())
+                .then_with(|| a.locations.cmp(&b.locations))
+        });
+        packages
+    }
+}
+
 /// An output format for SBOMs.
 pub trait SbomFormat: Send + Sync {
     /// The `--format` name (`cyclonedx-json`, `spdx-json`, `json`, `table`).

@@ -291,7 +291,7 @@ fn build(sbom: &Sbom, options: &RenderOptions) -> Document {
         });
         packages.push(os);
     }
-    for p in &sbom.packages {
+    for p in sbom.sorted_packages() {
         let id = spdx_package_id(p);
         relationships.push(Relationship {
             spdx_element_id: root_id.clone(),
@@ -393,7 +393,8 @@ fn os_package(d: &Distro, annotations: Vec<Annotation>) -> SpdxPackage {
         copyright_text: NOASSERTION,
         description: d.pretty_name.clone(),
         external_refs: vec![],
-        primary_package_purpose: Some("OPERATING-SYSTEM"),
+        // The JSON schema spells it with `_`; tag-value uses `-`.
+        primary_package_purpose: Some("OPERATING_SYSTEM"),
         annotations,
     }
 }

@@ -1,5 +1,5 @@
 //! SPDX 2.2/2.3 JSON to an [`Sbom`]: the described container is the source, the
-//! OPERATING-SYSTEM package the distro, and packages with a package URL or a CPE the packages.
+//! OPERATING_SYSTEM package the distro, and packages with a package URL or a CPE the packages.
 
 use super::cyclonedx::purl_qualifier;
 use super::{malformed, purl_type, typed};
@@ -143,7 +143,9 @@ pub(super) fn decode(value: Value, location: &str) -> Result<Sbom> {
             sbom.source = source_of(raw);
             continue;
         }
-        if purpose == "OPERATING-SYSTEM" || raw.spdx_id.starts_with("SPDXRef-OperatingSystem-") {
+        if matches!(purpose, "OPERATING_SYSTEM" | "OPERATING-SYSTEM")
+            || raw.spdx_id.starts_with("SPDXRef-OperatingSystem-")
+        {
             if sbom.distro.is_none() {
                 sbom.distro = Some(distro_of(raw));
             }
@@ -239,7 +241,10 @@ fn package_of(
             }
         }
     }
-    if purl.is_empty() && cpes.is_empty() {
+    // Without a package URL or a CPE, only a package that says it is one is one: Trivy lists
+    // lock files and binaries as purposeless packages too.
+    let purpose = raw.primary_package_purpose.as_deref().unwrap_or("");
+    if purl.is_empty() && cpes.is_empty() && !matches!(purpose, "LIBRARY" | "FRAMEWORK") {
         return None;
     }
     let known = |l: &Option<String>| {
