@@ -104,6 +104,11 @@ pub fn decode(bytes: &[u8], location: &str) -> Result<Decoded> {
             }
         }
     };
+    if !matches!(kind, SbomKind::Dockwatch(_)) {
+        for p in &mut sbom.packages {
+            add_epoch(p);
+        }
+    }
     if sbom.source.kind.is_empty() {
         sbom.source.kind = "sbom".into();
     }
@@ -113,6 +118,18 @@ pub fn decode(bytes: &[u8], location: &str) -> Result<Decoded> {
     sbom.packages
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Decoded { kind, sbom })
+}
+
+/// Puts the purl's `epoch` qualifier back into a deb or rpm version, as Dockwatch writes versions
+/// (`1:4.4.27-1`): Trivy keeps the epoch only in the purl.
+fn add_epoch(p: &mut dockwatch_core::Package) {
+    use dockwatch_core::PackageType::{Deb, Rpm};
+    if !matches!(p.kind, Deb | Rpm) || p.version.contains(':') || p.version.is_empty() {
+        return;
+    }
+    if let Some(epoch) = cyclonedx::purl_qualifier(&p.purl, "epoch").filter(|e| e != "0") {
+        p.version = format!("{epoch}:{}", p.version);
+    }
 }
 
 /// Which kind of SBOM `value` is, from the fields only that kind has.

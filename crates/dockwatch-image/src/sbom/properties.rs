@@ -116,13 +116,26 @@ impl PackagePropertyReader {
             p.source_name = name.filter(|n| *n != p.name || p.source_version.is_some());
         }
         p.cpes.extend(self.cpes);
-        p.locations.extend(
-            self.locations
-                .into_values()
-                .filter_map(|(path, layer)| Some(Location { path: path?, layer })),
-        );
+        let kind = p.kind;
+        p.locations
+            .extend(self.locations.into_values().filter_map(|(path, layer)| {
+                // Trivy gives OS packages a layer but no file: the package database is the evidence.
+                let path = path.or_else(|| layer.as_ref().and(package_database(kind)))?;
+                Some(Location { path, layer })
+            }));
         p.metadata.extend(self.metadata);
     }
+}
+
+/// Where an OS package manager keeps its database (rpm: the folder, whichever format is in it).
+fn package_database(kind: PackageType) -> Option<String> {
+    let path = match kind {
+        PackageType::Deb => "/var/lib/dpkg/status",
+        PackageType::Apk => "/lib/apk/db/installed",
+        PackageType::Rpm => "/var/lib/rpm",
+        _ => return None,
+    };
+    Some(path.to_string())
 }
 
 /// `dockwatch:location:3:path` → `(3, "path")`; `syft:location:0:layerID` → `(0, "layer")`.

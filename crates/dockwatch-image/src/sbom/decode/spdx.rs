@@ -1,5 +1,6 @@
 //! SPDX 2.2/2.3 JSON to an [`Sbom`]: the described container is the source, the
-//! OPERATING_SYSTEM package the distro, and packages with a package URL or a CPE the packages.
+//! OPERATING_SYSTEM package the distro, and the other packages, less lock files and binaries
+//! that only hold packages, the packages.
 
 use super::cyclonedx::purl_qualifier;
 use super::{malformed, purl_type, typed};
@@ -135,19 +136,26 @@ pub(super) fn decode(value: Value, location: &str) -> Result<Sbom> {
             .find(|r| r.reference_type == "purl")
             .map(|r| r.reference_locator.clone());
         let purpose = raw.primary_package_purpose.as_deref().unwrap_or("");
-        let is_image = purl.as_deref().is_some_and(|p| p.starts_with("pkg:oci/"))
-            || matches!(purpose, "CONTAINER" | "SOURCE")
-            || raw.spdx_id.starts_with("SPDXRef-DocumentRoot-")
-            || raw.spdx_id.starts_with("SPDXRef-ContainerImage-");
-        if is_image && described.contains(raw.spdx_id.as_str()) {
-            sbom.source = source_of(raw);
-            continue;
-        }
         if matches!(purpose, "OPERATING_SYSTEM" | "OPERATING-SYSTEM")
             || raw.spdx_id.starts_with("SPDXRef-OperatingSystem-")
         {
             if sbom.distro.is_none() {
                 sbom.distro = Some(distro_of(raw));
+            }
+            continue;
+        }
+        // What the document describes is the thing analyzed, unless it is itself a package
+        // with a package URL (an SBOM of one library).
+        let is_oci = purl.as_deref().is_some_and(|p| p.starts_with("pkg:oci/"));
+        let is_root = is_oci
+            || (described.contains(raw.spdx_id.as_str()) && purl.is_none())
+            || purpose == "CONTAINER"
+            || raw.spdx_id.starts_with("SPDXRef-DocumentRoot-")
+            || raw.spdx_id.starts_with("SPDXRef-ContainerImage-")
+            || raw.spdx_id.starts_with("SPDXRef-Filesystem-");
+        if is_root {
+            if sbom.source.name.is_empty() {
+                sbom.source = source_of(raw);
             }
             continue;
         }
@@ -224,6 +232,7 @@ fn package_of(
         .map(|r| r.reference_locator.clone())
         .collect();
     let mut purl = purl.unwrap_or_default();
+    let had_purl = !purl.is_empty();
     let mut kind = PackageType::Generic;
     if !purl.is_empty() {
         match purl_type(&purl) {
@@ -241,10 +250,21 @@ fn package_of(
             }
         }
     }
-    // Without a package URL or a CPE, only a package that says it is one is one: Trivy lists
-    // lock files and binaries as purposeless packages too.
+    // Without a package URL or a CPE, lock files, binaries and archives are containers of
+    // packages, not packages: Trivy names them `SPDXRef-Application-*`.
     let purpose = raw.primary_package_purpose.as_deref().unwrap_or("");
-    if purl.is_empty() && cpes.is_empty() && !matches!(purpose, "LIBRARY" | "FRAMEWORK") {
+    let structural = matches!(
+        purpose,
+        "APPLICATION"
+            | "CONTAINER"
+            | "SOURCE"
+            | "FILE"
+            | "ARCHIVE"
+            | "INSTALL"
+            | "DEVICE"
+            | "FIRMWARE"
+    ) || raw.spdx_id.starts_with("SPDXRef-Application-");
+    if !had_purl && cpes.is_empty() && structural {
         return None;
     }
     let known = |l: &Option<String>| {
