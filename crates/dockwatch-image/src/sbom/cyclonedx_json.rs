@@ -3,7 +3,7 @@
 //! Written with our own serde structs: the `cyclonedx-bom` crate (0.8) writes only up to 1.5.
 
 use super::ids::{bom_refs, document_uuid, image_purl, timestamp};
-use super::license::License;
+use super::license::{License, classify_all, is_cyclonedx_license_id};
 use super::properties::{distro_properties, image_properties, package_properties};
 use super::{RenderOptions, Sbom, SbomFormat};
 use dockwatch_core::{Distro, Package};
@@ -256,10 +256,12 @@ fn os_component(d: &Distro) -> Component {
 /// schema allows one expression and nothing beside it, so several licenses that include an
 /// expression are joined with `AND` when all are valid SPDX, and written as names otherwise.
 fn licenses(texts: &[String]) -> Vec<LicenseChoice> {
-    let classified: Vec<License> = texts
-        .iter()
-        .map(|t| License::classify(t))
-        .filter(|l| !l.text().is_empty())
+    let classified: Vec<License> = classify_all(texts)
+        .into_iter()
+        .map(|l| match l {
+            License::Id(id) if !is_cyclonedx_license_id(id) => License::Expression(id),
+            other => other,
+        })
         .collect();
     let has_expression = classified
         .iter()

@@ -42,6 +42,36 @@ impl<'a> License<'a> {
     }
 }
 
+/// The licenses worth writing: trimmed, without empty entries and SPDX's "no information"
+/// words, which are not licenses.
+pub(crate) fn classify_all(texts: &[String]) -> Vec<License<'_>> {
+    texts
+        .iter()
+        .map(|t| License::classify(t))
+        .filter(|l| !matches!(l.text(), "" | "NOASSERTION" | "NONE"))
+        .collect()
+}
+
+/// The license ids CycloneDX 1.6 accepts in `license.id`: its schema's enum, which can lag the
+/// SPDX list the `spdx` crate knows. Ids outside it are written as expressions.
+pub(crate) fn is_cyclonedx_license_id(id: &str) -> bool {
+    static IDS: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../testdata/schemas/spdx.schema.json"))
+                .unwrap_or_default();
+        schema["enum"]
+            .as_array()
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+    .contains(id)
+}
+
 /// Whether `expression` needs parentheses to be one operand of `AND`.
 pub(crate) fn needs_parentheses(expression: &str) -> bool {
     let upper = expression.to_ascii_uppercase();
@@ -123,6 +153,25 @@ mod tests {
         assert_eq!(License::classify("BSD-like"), License::Name("BSD-like"));
         assert_eq!(License::classify("GPL v2"), License::Name("GPL v2"));
         assert_eq!(License::classify("Artistic"), License::Name("Artistic"));
+    }
+
+    #[test]
+    fn cyclonedx_ids_come_from_its_schema() {
+        assert!(is_cyclonedx_license_id("MIT"));
+        assert!(is_cyclonedx_license_id("GPL-2.0-or-later"));
+        assert!(!is_cyclonedx_license_id("NOASSERTION"));
+        assert!(!is_cyclonedx_license_id("mit"));
+    }
+
+    #[test]
+    fn no_information_is_not_a_license() {
+        let texts = [
+            "NOASSERTION".to_string(),
+            " ".into(),
+            "NONE".into(),
+            "MIT".into(),
+        ];
+        assert_eq!(classify_all(&texts), vec![License::Id("MIT")]);
     }
 
     #[test]

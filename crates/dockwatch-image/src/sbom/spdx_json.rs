@@ -4,7 +4,7 @@
 //! builder and `anyhow` to the build for a document we fill in one function.
 
 use super::ids::{document_uuid, image_purl, spdx_id_part, spdx_package_id, timestamp};
-use super::license::{License, needs_parentheses};
+use super::license::{License, classify_all, needs_parentheses};
 use super::properties::{distro_properties, image_properties, package_properties};
 use super::{RenderOptions, Sbom, SbomFormat};
 use dockwatch_core::{Distro, Package};
@@ -137,10 +137,9 @@ impl LicenseRefs {
     fn collect(packages: &[Package]) -> Self {
         let mut names: Vec<&str> = packages
             .iter()
-            .flat_map(|p| p.licenses.iter())
-            .map(|t| License::classify(t))
+            .flat_map(|p| classify_all(&p.licenses))
             .filter_map(|l| match l {
-                License::Name(n) if !n.is_empty() => Some(n),
+                License::Name(n) => Some(n),
                 _ => None,
             })
             .collect();
@@ -163,10 +162,8 @@ impl LicenseRefs {
 
     /// The package's licenses as one SPDX expression, names replaced by their `LicenseRef-`.
     fn declared(&self, texts: &[String]) -> String {
-        let terms: Vec<String> = texts
-            .iter()
-            .map(|t| License::classify(t))
-            .filter(|l| !l.text().is_empty())
+        let terms: Vec<String> = classify_all(texts)
+            .into_iter()
             .map(|l| match l {
                 License::Name(n) => self.by_name[n].clone(),
                 other => other.text().to_string(),

@@ -173,7 +173,8 @@ pub fn rich() -> Sbom {
         "git.example/team/tool",
         "v1.2.3",
         "pkg:golang/git.example/team/tool@v1.2.3",
-        &[],
+        // On the SPDX list but not in CycloneDX 1.6's enum: written as an expression.
+        &["Bugroff"],
         &[("/app/bin/tool", Some(LAYER_APP))],
         "go-binary",
     );
