@@ -65,7 +65,7 @@ struct Document {
 struct CreationInfo {
     created: String,
     creators: Vec<String>,
-    license_list_version: &'static str,
+    license_list_version: String,
 }
 
 #[derive(Serialize)]
@@ -363,12 +363,22 @@ fn build(sbom: &Sbom, options: &RenderOptions) -> Document {
                 "Organization: Dockwatch".into(),
                 format!("Tool: dockwatch-{}", options.tool_version),
             ],
-            license_list_version: spdx::license_version(),
+            license_list_version: license_list_version(),
         },
         comment,
         packages,
         has_extracted_licensing_infos: license_refs.extracted(),
         relationships,
+    }
+}
+
+/// The SPDX license list version as the specification writes it: `M.N`, no patch number.
+fn license_list_version() -> String {
+    let full = spdx::license_version();
+    let mut parts = full.splitn(3, '.');
+    match (parts.next(), parts.next()) {
+        (Some(major), Some(minor)) => format!("{major}.{minor}"),
+        _ => full.to_string(),
     }
 }
 
