@@ -64,8 +64,7 @@ impl Cataloger for RpmCataloger {
 
     fn wants(&self, path: &str) -> bool {
         path.rsplit_once('/').is_some_and(|(dir, file)| {
-            DB_DIRS.contains(&dir)
-                && (DB_FILES.contains(&file) || file == format!("{}{WAL_SUFFIX}", DB_FILES[0]))
+            DB_DIRS.contains(&dir) && (DB_FILES.contains(&file) || file == "rpmdb.sqlite-wal")
         })
     }
 
