@@ -4,6 +4,10 @@
 //! [`all`], and add fixtures and a test. Parsing is pure: a cataloger never does IO, it reads the
 //! [`FileSet`] it is given.
 
+pub(crate) mod langpkg;
+pub mod license;
+pub mod python;
+
 use crate::fs::FileSet;
 use dockwatch_core::{Distro, Package};
 
@@ -57,7 +61,7 @@ pub const HEAD_LEN: usize = 64;
 
 /// Every cataloger, in the order their packages are reported.
 pub fn all() -> Vec<Box<dyn Cataloger>> {
-    vec![]
+    vec![Box::new(python::Python)]
 }
 
 /// Whether any cataloger in `catalogers` wants `path`.

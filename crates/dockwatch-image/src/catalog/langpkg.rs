@@ -1,0 +1,370 @@
+//! What the language catalogers share: building packages and purls, bounded reading of
+//! untrusted files, warnings that name the file, and deterministic output.
+
+use super::{CatalogOutput, Warning, license};
+use crate::fs::FileEntry;
+use dockwatch_core::{Location, Package, PackageType};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// The largest metadata or lock file parsed (a bigger file named like one is skipped with a
+/// warning: real lockfiles of huge monorepos stay well under this).
+pub(crate) const MAX_TEXT_BYTES: usize = 64 << 20;
+
+/// The file name part of `path`.
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The folder part of `path` (empty at the root).
+pub(crate) fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// A warning about `path` (relative, as in the [`crate::fs::FileSet`]).
+pub(crate) fn warning(path: &str, message: impl Into<String>) -> Warning {
+    Warning {
+        path: format!("/{}", path.trim_start_matches('/')),
+        message: message.into(),
+    }
+}
+
+/// The location of a kept file.
+pub(crate) fn location(entry: &FileEntry) -> Location {
+    Location {
+        path: format!("/{}", entry.path.trim_start_matches('/')),
+        layer: entry.layer.clone(),
+    }
+}
+
+/// The text of `entry`, bounded by `limit` bytes; a byte-order mark is removed, UTF-16 is
+/// decoded, and invalid UTF-8 is replaced (with a warning), so one odd byte never hides a package.
+pub(crate) fn read_text<'a>(
+    entry: &'a FileEntry,
+    limit: usize,
+    warnings: &mut Vec<Warning>,
+) -> Option<Cow<'a, str>> {
+    let bytes = &entry.contents[..];
+    if bytes.len() > limit {
+        warnings.push(warning(
+            &entry.path,
+            format!(
+                "skipped: {} bytes exceeds the limit of {limit} bytes for this kind of file",
+                bytes.len()
+            ),
+        ));
+        return None;
+    }
+    Some(decode_text(bytes, &entry.path, warnings))
+}
+
+/// Decodes bytes as text: UTF-8 (with or without BOM), UTF-16 with a BOM, else lossy UTF-8.
+pub(crate) fn decode_text<'a>(
+    bytes: &'a [u8],
+    path: &str,
+    warnings: &mut Vec<Warning>,
+) -> Cow<'a, str> {
+    let utf16 = |le: bool| {
+        let units: Vec<u16> = bytes[2..]
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        Cow::Owned(String::from_utf16_lossy(&units))
+    };
+    match bytes {
+        [0xFF, 0xFE, ..] => return utf16(true),
+        [0xFE, 0xFF, ..] => return utf16(false),
+        _ => {}
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(e) => {
+            warnings.push(warning(
+                path,
+                format!(
+                    "not valid UTF-8 (first bad byte at offset {}); invalid bytes replaced",
+                    e.valid_up_to()
+                ),
+            ));
+            String::from_utf8_lossy(bytes)
+        }
+    }
+}
+
+/// Reads at most `limit` bytes from `reader`; more is an error (a zip bomb, a lying header).
+pub(crate) fn read_bounded(reader: impl std::io::Read, limit: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    if buf.len() > limit {
+        return Err(format!("member larger than {limit} bytes"));
+    }
+    Ok(buf)
+}
+
+/// The bytes of member `name` of the zip archive `archive`, bounded by `limit`; `Ok(None)` when
+/// the archive has no such member.
+pub(crate) fn zip_member(
+    archive: &[u8],
+    name: &str,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|e| e.to_string())?;
+    let file = match zip.by_name(name) {
+        Ok(file) => file,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    read_bounded(file, limit).map(Some)
+}
+
+/// A package URL built with the `packageurl` crate, which applies each type's rules (lower-case
+/// pypi names, `_` to `-`...); a name it refuses still gets a readable purl.
+pub(crate) fn purl(ty: &str, namespace: Option<&str>, name: &str, version: &str) -> String {
+    let built = packageurl::PackageUrl::new(ty, name).and_then(|mut p| {
+        if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+            p.with_namespace(ns)?;
+        }
+        if !version.is_empty() {
+            p.with_version(version)?;
+        }
+        Ok(p.to_string())
+    });
+    built.unwrap_or_else(|_| {
+        let ns = namespace.map(|n| format!("{n}/")).unwrap_or_default();
+        format!("pkg:{ty}/{ns}{name}@{version}")
+    })
+}
+
+/// The fields of one package as a language cataloger finds it.
+pub(crate) struct Found<'a> {
+    pub kind: PackageType,
+    pub found_by: &'static str,
+    pub name: &'a str,
+    pub version: &'a str,
+    pub purl: String,
+    /// Licenses as written; normalized to SPDX here.
+    pub licenses: Vec<String>,
+    /// The file that evidences the package first, then any others.
+    pub locations: Vec<Location>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl<'a> Found<'a> {
+    /// A package of `kind` named `name` at `version`, seen in `entry`.
+    pub(crate) fn new(
+        kind: PackageType,
+        found_by: &'static str,
+        name: &'a str,
+        version: &'a str,
+        purl: String,
+        entry: &FileEntry,
+    ) -> Self {
+        Self {
+            kind,
+            found_by,
+            name,
+            version,
+            purl,
+            licenses: Vec::new(),
+            locations: vec![location(entry)],
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    /// Adds licenses as written by the package; they are normalized when built.
+    pub(crate) fn licenses<I, S>(mut self, texts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.licenses
+            .extend(texts.into_iter().map(|s| s.as_ref().to_owned()));
+        self
+    }
+
+    /// Records one metadata field when it has a value.
+    pub(crate) fn meta(mut self, key: &str, value: Option<&str>) -> Self {
+        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
+            self.metadata.insert(key.to_owned(), v.to_owned());
+        }
+        self
+    }
+
+    /// The finished package.
+    pub(crate) fn build(self) -> Package {
+        let mut licenses: Vec<String> = Vec::new();
+        for text in &self.licenses {
+            if let Some(l) = license::normalize(text)
+                && !licenses.contains(&l)
+            {
+                licenses.push(l);
+            }
+        }
+        Package {
+            name: self.name.to_owned(),
+            version: self.version.to_owned(),
+            kind: self.kind,
+            arch: None,
+            source_name: None,
+            source_version: None,
+            licenses,
+            purl: self.purl,
+            cpes: Vec::new(),
+            locations: self.locations,
+            found_by: self.found_by.to_owned(),
+            metadata: self.metadata,
+        }
+    }
+}
+
+/// Sorts packages and warnings and drops exact duplicates, so output is deterministic.
+pub(crate) fn finish(mut out: CatalogOutput) -> CatalogOutput {
+    out.packages.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then_with(|| a.locations.cmp(&b.locations))
+    });
+    out.packages.dedup();
+    out.warnings
+        .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    out.warnings.dedup();
+    out
+}
+
+/// Test support shared by the language catalogers' `check` helpers.
+#[cfg(test)]
+pub(crate) mod testkit {
+    use super::super::{CatalogContext, CatalogOutput, Cataloger, HEAD_LEN};
+    use crate::fs::{FileEntry, FileSet};
+    use std::collections::BTreeSet;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    /// Builds the file set a layer reader would give `cataloger` for the fixture folder or file
+    /// `fixture` (relative to the shared fixtures) placed at `image_dir` in the image.
+    pub(crate) fn fileset(cataloger: &dyn Cataloger, fixtures: &[(&str, &str)]) -> FileSet {
+        let mut set = FileSet::new();
+        for (fixture, image_dir) in fixtures {
+            let root = dockwatch_testdata::fixture(fixture);
+            assert!(root.exists(), "fixture {fixture} missing");
+            let mut stack = vec![root.clone()];
+            while let Some(p) = stack.pop() {
+                if p.is_dir() {
+                    for e in std::fs::read_dir(&p).unwrap() {
+                        stack.push(e.unwrap().path());
+                    }
+                    continue;
+                }
+                let rel = if p == root {
+                    p.file_name().unwrap().to_string_lossy().into_owned()
+                } else {
+                    p.strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                };
+                let path = format!("{}/{}", image_dir.trim_matches('/'), rel)
+                    .trim_start_matches('/')
+                    .to_owned();
+                add_if_wanted(cataloger, &mut set, &path, &p);
+            }
+        }
+        set
+    }
+
+    fn add_if_wanted(cataloger: &dyn Cataloger, set: &mut FileSet, path: &str, file: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        let bytes = std::fs::read(file).unwrap();
+        let head = &bytes[..bytes.len().min(HEAD_LEN)];
+        if cataloger.wants(path) || cataloger.wants_content(path, mode, head) {
+            set.insert(entry(path, mode, bytes));
+        }
+    }
+
+    /// One file entry with the given contents.
+    pub(crate) fn entry(path: &str, mode: u32, bytes: Vec<u8>) -> FileEntry {
+        FileEntry {
+            path: path.to_owned(),
+            layer: None,
+            mode,
+            contents: Arc::from(bytes),
+        }
+    }
+
+    /// Catalogs an in-memory set of `(path, contents)` files.
+    pub(crate) fn run_on(cataloger: &dyn Cataloger, files: &[(&str, &[u8])]) -> CatalogOutput {
+        let mut set = FileSet::new();
+        for (path, bytes) in files {
+            assert!(cataloger.wants(path), "{path} not wanted");
+            set.insert(entry(path, 0o644, bytes.to_vec()));
+        }
+        cataloger.catalog(&set, &CatalogContext::default())
+    }
+
+    /// `name@version` of every package of a trivy integration golden (`.Results[].Packages`).
+    pub(crate) fn trivy_golden(golden: &str) -> Vec<String> {
+        let path = dockwatch_testdata::fixture(&format!(
+            "trivy/integration/integration/testdata/{golden}"
+        ));
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let mut out = Vec::new();
+        for result in json["Results"].as_array().into_iter().flatten() {
+            for p in result["Packages"].as_array().into_iter().flatten() {
+                out.push(format!(
+                    "{}@{}",
+                    p["Name"].as_str().unwrap(),
+                    p["Version"].as_str().unwrap()
+                ));
+            }
+        }
+        out
+    }
+
+    /// Compares what `cataloger` finds in `fixtures` with `expected` (`name@version`): every
+    /// difference must be listed in `documented` as `+name@version` (we find more) or
+    /// `-name@version` (we miss it), and nothing else; returns the output for further checks.
+    pub(crate) fn compare(
+        cataloger: &dyn Cataloger,
+        fixtures: &[(&str, &str)],
+        expected: &[String],
+        documented: &[&str],
+    ) -> CatalogOutput {
+        let set = fileset(cataloger, fixtures);
+        let out = cataloger.catalog(&set, &CatalogContext::default());
+        let found: BTreeSet<String> = out
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        let expected: BTreeSet<String> = expected.iter().cloned().collect();
+        let mut diffs: BTreeSet<String> = found
+            .difference(&expected)
+            .map(|s| format!("+{s}"))
+            .collect();
+        diffs.extend(expected.difference(&found).map(|s| format!("-{s}")));
+        let documented: BTreeSet<String> = documented.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            diffs, documented,
+            "differences from the peer's expected output for {fixtures:?} (warnings: {:?})",
+            out.warnings
+        );
+        for p in &out.packages {
+            assert!(p.purl.starts_with("pkg:"), "{}", p.purl);
+            assert!(!p.locations.is_empty());
+        }
+        out
+    }
+}

@@ -1,0 +1,124 @@
+//! Python packages: installed distributions (`*.dist-info`, `*.egg-info`, `.egg` archives) and
+//! the lockfiles and pinned requirement lists found in an image.
+
+mod installed;
+mod lockfiles;
+
+use super::langpkg::{self, file_name};
+use super::{CatalogContext, CatalogOutput, Cataloger};
+use crate::fs::FileSet;
+
+/// Finds Python packages.
+#[derive(Debug, Default)]
+pub struct Python;
+
+/// The name recorded in each package's `found_by`.
+const NAME: &str = "python";
+
+impl Cataloger for Python {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn wants(&self, path: &str) -> bool {
+        installed::wants(path) || lockfiles::kind(file_name(path)).is_some()
+    }
+
+    fn catalog(&self, files: &FileSet, _ctx: &CatalogContext) -> CatalogOutput {
+        let mut out = CatalogOutput::default();
+        for entry in files.files() {
+            let name = file_name(&entry.path);
+            if let Some(kind) = lockfiles::kind(name) {
+                lockfiles::parse(kind, entry, &mut out);
+            } else if installed::is_metadata(&entry.path) {
+                installed::parse(entry, files, &mut out);
+            }
+        }
+        langpkg::finish(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::langpkg::testkit;
+    use super::*;
+
+    /// Compares what the Python cataloger finds in `fixtures` with `expected`.
+    fn check(fixtures: &[(&str, &str)], expected: &[String], documented: &[&str]) -> CatalogOutput {
+        testkit::compare(&Python, fixtures, expected, documented)
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    const TRIVY_REPO: &str = "trivy/integration/integration/testdata/fixtures/repo";
+
+    #[test]
+    fn trivy_pip_requirements() {
+        check(
+            &[(&format!("{TRIVY_REPO}/pip"), "app")],
+            &testkit::trivy_golden("pip.json.golden"),
+            &[],
+        );
+    }
+
+    #[test]
+    fn trivy_pipenv_lock() {
+        check(
+            &[(&format!("{TRIVY_REPO}/pipenv"), "app")],
+            &testkit::trivy_golden("pipenv.json.golden"),
+            &[],
+        );
+    }
+
+    #[test]
+    fn trivy_uv_lock() {
+        check(
+            &[(&format!("{TRIVY_REPO}/uv"), "app")],
+            &testkit::trivy_golden("uv.json.golden"),
+            &[],
+        );
+    }
+
+    #[test]
+    fn trivy_pylock() {
+        check(
+            &[(&format!("{TRIVY_REPO}/pylock"), "app")],
+            &testkit::trivy_golden("pylock.json.golden"),
+            &[],
+        );
+    }
+
+    #[test]
+    fn installed_dist_info_with_classifier_license_and_record() {
+        let out = check(
+            &[(
+                "trivy/lang/pkg/fanal/analyzer/language/python/packaging/testdata/classifier-license-dist",
+                "usr/lib/python3/site-packages",
+            )],
+            &names(&["setuptools@51.3.3"]),
+            &[],
+        );
+        assert_eq!(out.packages[0].licenses, ["MIT"]);
+        assert_eq!(out.packages[0].purl, "pkg:pypi/setuptools@51.3.3");
+    }
+
+    #[test]
+    fn installed_egg_info_and_egg_archive() {
+        let base = "trivy/lang/pkg/fanal/analyzer/language/python/packaging/testdata";
+        let out = check(
+            &[
+                (&format!("{base}/happy-egg"), "site-packages"),
+                (
+                    &format!("{base}/egg-zip-with-license-file"),
+                    "site-packages",
+                ),
+            ],
+            &names(&["distlib@0.3.1", "sample_package@0.1"]),
+            &[],
+        );
+        let distlib = out.packages.iter().find(|p| p.name == "distlib").unwrap();
+        assert_eq!(distlib.licenses, ["Python license"]);
+    }
+}
