@@ -256,8 +256,27 @@ pub(crate) mod testkit {
     pub(crate) fn fileset(cataloger: &dyn Cataloger, fixtures: &[(&str, &str)]) -> FileSet {
         let mut set = FileSet::new();
         for (fixture, image_dir) in fixtures {
-            let root = dockwatch_testdata::fixture(fixture);
-            assert!(root.exists(), "fixture {fixture} missing");
+            // A folder may be split between the shared tree and the unpacked archive: read both,
+            // the unpacked copy last so it wins.
+            let _ = dockwatch_testdata::fixture(fixture);
+            let roots: Vec<_> = [
+                dockwatch_testdata::shared_fixtures().join(fixture),
+                dockwatch_testdata::unpacked_dir().join(fixture),
+            ]
+            .into_iter()
+            .filter(|p| p.exists())
+            .collect();
+            assert!(!roots.is_empty(), "fixture {fixture} missing");
+            for root in roots {
+                add_tree(cataloger, &mut set, &root, image_dir);
+            }
+        }
+        set
+    }
+
+    fn add_tree(cataloger: &dyn Cataloger, set: &mut FileSet, root: &Path, image_dir: &str) {
+        {
+            let root = root.to_path_buf();
             let mut stack = vec![root.clone()];
             while let Some(p) = stack.pop() {
                 if p.is_dir() {
@@ -277,10 +296,9 @@ pub(crate) mod testkit {
                 let path = format!("{}/{}", image_dir.trim_matches('/'), rel)
                     .trim_start_matches('/')
                     .to_owned();
-                add_if_wanted(cataloger, &mut set, &path, &p);
+                add_if_wanted(cataloger, set, &path, &p);
             }
         }
-        set
     }
 
     fn add_if_wanted(cataloger: &dyn Cataloger, set: &mut FileSet, path: &str, file: &Path) {
@@ -311,6 +329,73 @@ pub(crate) mod testkit {
             set.insert(entry(path, 0o644, bytes.to_vec()));
         }
         cataloger.catalog(&set, &CatalogContext::default())
+    }
+
+    /// A peer corpus for smoke runs: every file below `folder` whose name ends with `suffix`,
+    /// shown to the cataloger as `present_as` (peers name fixtures freely; `""` keeps the name).
+    pub(crate) type Corpus<'a> = (&'a str, &'a str, &'a str);
+
+    /// Catalogs each file of each corpus alone and returns `(file, packages, warnings)`.
+    pub(crate) fn per_file(
+        cataloger: &dyn Cataloger,
+        corpora: &[Corpus<'_>],
+    ) -> Vec<(String, usize, usize)> {
+        let mut rows = Vec::new();
+        for (folder, suffix, present_as) in corpora {
+            let _ = dockwatch_testdata::fixture(folder);
+            let mut files = Vec::new();
+            for root in [
+                dockwatch_testdata::shared_fixtures().join(folder),
+                dockwatch_testdata::unpacked_dir().join(folder),
+            ] {
+                let mut stack = vec![root];
+                while let Some(p) = stack.pop() {
+                    if p.is_dir() {
+                        stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+                    } else if p.is_file() && p.to_string_lossy().ends_with(suffix) {
+                        files.push(p);
+                    }
+                }
+            }
+            for file in files {
+                let shown = if present_as.is_empty() {
+                    file.to_string_lossy().trim_start_matches('/').to_owned()
+                } else {
+                    format!("corpus/{present_as}")
+                };
+                let mut one = FileSet::new();
+                add_if_wanted(cataloger, &mut one, &shown, &file);
+                if one.is_empty() {
+                    continue;
+                }
+                let out = cataloger.catalog(&one, &CatalogContext::default());
+                rows.push((
+                    file.to_string_lossy().into_owned(),
+                    out.packages.len(),
+                    out.warnings.len(),
+                ));
+            }
+        }
+        rows
+    }
+
+    /// Asserts that no file of the corpora gives a silently empty result (no package and no
+    /// warning), except those whose path ends with one of `empty_ok`; returns the file count.
+    pub(crate) fn never_silently_empty(
+        cataloger: &dyn Cataloger,
+        corpora: &[Corpus<'_>],
+        empty_ok: &[&str],
+    ) -> usize {
+        let rows = per_file(cataloger, corpora);
+        let silent: Vec<&String> = rows
+            .iter()
+            .filter(|(path, p, w)| {
+                *p == 0 && *w == 0 && !empty_ok.iter().any(|e| path.ends_with(e))
+            })
+            .map(|(path, _, _)| path)
+            .collect();
+        assert!(silent.is_empty(), "silently empty: {silent:#?}");
+        rows.len()
     }
 
     /// `name@version` of every package of a trivy integration golden (`.Results[].Packages`).

@@ -6,6 +6,7 @@
 
 pub(crate) mod langpkg;
 pub mod license;
+pub mod npm;
 pub mod python;
 
 use crate::fs::FileSet;
@@ -61,7 +62,7 @@ pub const HEAD_LEN: usize = 64;
 
 /// Every cataloger, in the order their packages are reported.
 pub fn all() -> Vec<Box<dyn Cataloger>> {
-    vec![Box::new(python::Python)]
+    vec![Box::new(python::Python), Box::new(npm::Npm)]
 }
 
 /// Whether any cataloger in `catalogers` wants `path`.

@@ -35,6 +35,16 @@ pub(super) fn parse(kind: Kind, entry: &FileEntry, out: &mut CatalogOutput) {
     let Some(text) = langpkg::read_text(entry, langpkg::MAX_TEXT_BYTES, &mut out.warnings) else {
         return;
     };
+    if kind == Kind::Requirements {
+        let unpinned = unpinned_requirements(&text);
+        let pins = requirements(&text);
+        if pins.is_empty() && unpinned > 0 {
+            out.warnings.push(warning(
+                &entry.path,
+                format!("{unpinned} requirements without an exact `==` pin were not reported"),
+            ));
+        }
+    }
     let pins = match kind {
         Kind::Requirements => Ok(requirements(&text)),
         Kind::Pipfile => pipfile(&text),
@@ -91,6 +101,15 @@ fn requirements(text: &str) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// How many lines name a requirement (not a comment, option or blank line).
+fn unpinned_requirements(text: &str) -> usize {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with(['#', '-']))
+        .filter(|l| !l.contains("=="))
+        .count()
 }
 
 /// The `default` section of a `Pipfile.lock` (`develop` holds development-only packages).

@@ -91,6 +91,69 @@ mod tests {
     }
 
     #[test]
+    fn peer_corpora_are_never_silently_empty() {
+        let fx = "osv-scanner/lockfile-v1/pkg/lockfile/fixtures";
+        let scalibr = "osv-scalibr/lang/extractor/filesystem/language/python";
+        let n = testkit::never_silently_empty(
+            &Python,
+            &[
+                (
+                    "trivy/lang/pkg/dependency/parser/python/pip",
+                    ".txt",
+                    "requirements.txt",
+                ),
+                (
+                    "trivy/lang/pkg/dependency/parser/python/poetry",
+                    ".lock",
+                    "poetry.lock",
+                ),
+                (
+                    "trivy/lang/pkg/dependency/parser/python/pipenv",
+                    ".lock",
+                    "Pipfile.lock",
+                ),
+                (
+                    "trivy/lang/pkg/dependency/parser/python/uv",
+                    ".lock",
+                    "uv.lock",
+                ),
+                (
+                    "trivy/lang/pkg/dependency/parser/python/packaging",
+                    "METADATA",
+                    "x.dist-info/METADATA",
+                ),
+                (
+                    "trivy/lang/pkg/dependency/parser/python/packaging",
+                    "PKG-INFO",
+                    "x.egg-info/PKG-INFO",
+                ),
+                ("trivy/lang/pkg/fanal/analyzer/language/python", "", ""),
+                (
+                    "trivy/lang/pkg/fanal/analyzer/testdata/post-apps/poetry",
+                    "",
+                    "",
+                ),
+                (&format!("{fx}/pip"), ".txt", "requirements.txt"),
+                (&format!("{fx}/pipenv"), ".json", "Pipfile.lock"),
+                (&format!("{fx}/poetry"), ".lock", "poetry.lock"),
+                (&format!("{scalibr}/pipfilelock"), ".json", "Pipfile.lock"),
+                (&format!("{scalibr}/poetrylock"), ".lock", "poetry.lock"),
+                (&format!("{scalibr}/uvlock"), ".lock", "uv.lock"),
+                (&format!("{scalibr}/wheelegg"), "", ""),
+                ("syft/lang/syft/pkg/cataloger/python/testdata", "", ""),
+            ],
+            &[
+                // Empty or comment-only files; RECORD alone is only evidence.
+                "pip/testdata/empty/requirements.txt",
+                "pip/empty.txt",
+                "pip/only-comments.txt",
+                "/RECORD",
+            ],
+        );
+        assert!(n > 50, "{n}");
+    }
+
+    #[test]
     fn installed_dist_info_with_classifier_license_and_record() {
         let out = check(
             &[(

@@ -1,0 +1,256 @@
+//! JavaScript packages: installed `node_modules/**/package.json` (nested and hoisted), and the
+//! lockfiles `package-lock.json` / `npm-shrinkwrap.json` (v1, v2, v3), `yarn.lock` (v1 and
+//! berry) and `pnpm-lock.yaml`.
+
+mod package_json;
+mod package_lock;
+mod pnpm;
+mod yarn;
+
+use super::langpkg::{self, Found, file_name};
+use super::{CatalogContext, CatalogOutput, Cataloger};
+use crate::fs::{FileEntry, FileSet};
+use dockwatch_core::PackageType;
+use yaml_rust2::Yaml;
+
+/// Finds JavaScript packages.
+#[derive(Debug, Default)]
+pub struct Npm;
+
+/// The name recorded in each package's `found_by`.
+const NAME: &str = "npm";
+
+impl Cataloger for Npm {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn wants(&self, path: &str) -> bool {
+        match file_name(path) {
+            "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml" => true,
+            "package.json" => package_json::is_installed(path),
+            _ => false,
+        }
+    }
+
+    fn catalog(&self, files: &FileSet, _ctx: &CatalogContext) -> CatalogOutput {
+        let mut out = CatalogOutput::default();
+        for entry in files.files() {
+            let parse: fn(&FileEntry, &str, &mut CatalogOutput) = match file_name(&entry.path) {
+                "package-lock.json" | "npm-shrinkwrap.json" => package_lock::parse,
+                "yarn.lock" => yarn::parse,
+                "pnpm-lock.yaml" => pnpm::parse,
+                "package.json" if package_json::is_installed(&entry.path) => package_json::parse,
+                _ => continue,
+            };
+            if let Some(text) =
+                langpkg::read_text(entry, langpkg::MAX_TEXT_BYTES, &mut out.warnings)
+            {
+                parse(entry, &text, &mut out);
+            }
+        }
+        fill_licenses_from_installed(&mut out);
+        langpkg::finish(out)
+    }
+}
+
+/// Lockfiles before v2 carry no licenses: take them from the installed copy of the same
+/// package below the lockfile's folder, as Trivy does.
+fn fill_licenses_from_installed(out: &mut CatalogOutput) {
+    use std::collections::HashMap;
+    let project = |path: &str| path.split("/node_modules/").next().unwrap_or("").to_owned();
+    let mut installed: HashMap<(String, String, String), Vec<String>> = HashMap::new();
+    for p in &out.packages {
+        let path = &p.locations[0].path;
+        if path.ends_with("/package.json") && !p.licenses.is_empty() {
+            installed
+                .entry((project(path), p.name.clone(), p.version.clone()))
+                .or_insert_with(|| p.licenses.clone());
+        }
+    }
+    for p in out.packages.iter_mut().filter(|p| p.licenses.is_empty()) {
+        let dir = langpkg::parent(&p.locations[0].path).to_owned();
+        if let Some(licenses) = installed.get(&(dir, p.name.clone(), p.version.clone())) {
+            p.licenses = licenses.clone();
+        }
+    }
+}
+
+/// A package found in `entry`, with the purl's scope as namespace.
+fn found<'a>(name: &'a str, version: &'a str, entry: &FileEntry) -> Found<'a> {
+    let (scope, bare) = match name.split_once('/') {
+        Some((scope, bare)) if scope.starts_with('@') => (Some(scope), bare),
+        _ => (None, name),
+    };
+    let purl = langpkg::purl("npm", scope, bare, version);
+    Found::new(PackageType::Npm, NAME, name, version, purl, entry)
+}
+
+/// Splits `name@range` (the name may start with `@scope/`).
+fn split_descriptor(descriptor: &str) -> Option<(&str, &str)> {
+    let at = descriptor[1..].find('@')? + 1;
+    Some((&descriptor[..at], &descriptor[at + 1..]))
+}
+
+/// Parses YAML, refusing anchors and aliases: lockfiles never use them, and expanding them is
+/// how a small hostile file becomes an exponential one ("billion laughs").
+fn load_yaml(text: &str) -> Result<Yaml, String> {
+    use yaml_rust2::parser::{Event, EventReceiver, Parser};
+    struct AliasCounter(usize);
+    impl EventReceiver for AliasCounter {
+        fn on_event(&mut self, ev: Event) {
+            if matches!(ev, Event::Alias(_)) {
+                self.0 += 1;
+            }
+        }
+    }
+    let mut counter = AliasCounter(0);
+    Parser::new_from_str(text)
+        .load(&mut counter, false)
+        .map_err(|e| e.to_string())?;
+    if counter.0 > 0 {
+        return Err("YAML aliases are not allowed in lockfiles".into());
+    }
+    let mut docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+    if docs.is_empty() {
+        return Err("empty YAML document".into());
+    }
+    Ok(docs.swap_remove(0))
+}
+
+/// A YAML scalar as text (`version: 1.0` is a float to YAML, a version to us).
+fn yaml_str(y: &Yaml) -> Option<String> {
+    match y {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::langpkg::testkit;
+    use super::*;
+
+    /// Compares what the npm cataloger finds in `fixtures` with `expected`.
+    fn check(fixtures: &[(&str, &str)], expected: &[String], documented: &[&str]) -> CatalogOutput {
+        testkit::compare(&Npm, fixtures, expected, documented)
+    }
+
+    const TRIVY_REPO: &str = "trivy/integration/integration/testdata/fixtures/repo";
+
+    #[test]
+    fn trivy_npm_lock_and_node_modules() {
+        let out = check(
+            &[(&format!("{TRIVY_REPO}/npm"), "app")],
+            &testkit::trivy_golden("npm.json.golden"),
+            &["+z-lock@1.0.0"],
+        );
+        let jquery: Vec<_> = out.packages.iter().filter(|p| p.name == "jquery").collect();
+        assert_eq!(jquery.len(), 2, "from the lockfile and from node_modules");
+        assert!(jquery.iter().all(|p| p.licenses == ["MIT"]));
+    }
+
+    #[test]
+    fn trivy_yarn_lock() {
+        check(
+            &[(&format!("{TRIVY_REPO}/yarn"), "app")],
+            &testkit::trivy_golden("yarn.json.golden"),
+            &["+asap@2.0.6", "+promise@8.0.3", "-integration@1.0.0"],
+        );
+    }
+
+    #[test]
+    fn peer_lockfile_corpora_are_never_silently_empty() {
+        let n = testkit::never_silently_empty(
+            &Npm,
+            &[
+                (
+                    "trivy/lang/pkg/dependency/parser/nodejs/npm",
+                    ".json",
+                    "package-lock.json",
+                ),
+                (
+                    "trivy/lang/pkg/dependency/parser/nodejs/yarn",
+                    ".lock",
+                    "yarn.lock",
+                ),
+                (
+                    "trivy/lang/pkg/dependency/parser/nodejs/pnpm",
+                    ".yaml",
+                    "pnpm-lock.yaml",
+                ),
+                ("trivy/lang/pkg/fanal/analyzer/language/nodejs", "", ""),
+                (
+                    "osv-scanner/lockfile-v1/pkg/lockfile/fixtures/npm",
+                    ".json",
+                    "package-lock.json",
+                ),
+                (
+                    "osv-scanner/lockfile-v1/pkg/lockfile/fixtures/yarn",
+                    ".lock",
+                    "yarn.lock",
+                ),
+                (
+                    "osv-scanner/lockfile-v1/pkg/lockfile/fixtures/pnpm",
+                    ".yaml",
+                    "pnpm-lock.yaml",
+                ),
+                (
+                    "osv-scalibr/lang/extractor/filesystem/language/javascript/packagelockjson",
+                    ".json",
+                    "package-lock.json",
+                ),
+                (
+                    "osv-scalibr/lang/extractor/filesystem/language/javascript/yarnlock",
+                    ".lock",
+                    "yarn.lock",
+                ),
+                (
+                    "osv-scalibr/lang/extractor/filesystem/language/javascript/pnpmlock",
+                    ".yaml",
+                    "pnpm-lock.yaml",
+                ),
+                ("syft/lang/syft/pkg/cataloger/javascript", "", ""),
+            ],
+            &[
+                // Valid lockfiles without packages, or whose packages are all `dev: true` or
+                // workspace links.
+                "javascript/testdata/pnpm/pnpm-lock.yaml",
+                "package-lock_v3_broken_link.json",
+                "empty.v1.json",
+                "empty.v2.json",
+                "empty.v1.lock",
+                "empty.v2.lock",
+                "one-package-dev.v2.json",
+                "files.v2.json",
+                "no-packages.yaml",
+                "no-packages.v9.yaml",
+                "missing-packages.yaml",
+                "tarball.yaml",
+            ],
+        );
+        assert!(n > 100, "{n}");
+    }
+
+    #[test]
+    fn scoped_purls_and_descriptors() {
+        let e = testkit::entry("a/package-lock.json", 0o644, Vec::new());
+        let p = found("@babel/core", "7.0.0", &e).build();
+        assert_eq!(p.purl, "pkg:npm/%40babel/core@7.0.0");
+        assert_eq!(
+            split_descriptor("@babel/core@^7"),
+            Some(("@babel/core", "^7"))
+        );
+        assert_eq!(
+            split_descriptor("left-pad@npm:1.0"),
+            Some(("left-pad", "npm:1.0"))
+        );
+    }
+
+    #[test]
+    fn yaml_aliases_are_refused() {
+        let bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n";
+        assert!(load_yaml(bomb).unwrap_err().contains("aliases"));
+    }
+}
