@@ -128,6 +128,21 @@ pub(crate) fn zip_member(
     read_bounded(file, limit).map(Some)
 }
 
+/// Whether a file is an executable worth opening, judged from its mode and first bytes: ELF and
+/// Mach-O files with an execute bit (shared libraries of a Go or Rust program included), and
+/// Windows PE files whatever their mode (images built on Windows rarely set one).
+pub(crate) fn is_executable(mode: u32, head: &[u8]) -> bool {
+    const MACHO: [[u8; 4]; 4] = [
+        [0xfe, 0xed, 0xfa, 0xce],
+        [0xce, 0xfa, 0xed, 0xfe],
+        [0xfe, 0xed, 0xfa, 0xcf],
+        [0xcf, 0xfa, 0xed, 0xfe],
+    ];
+    let exec = mode & 0o111 != 0;
+    (exec && (head.starts_with(b"\x7fELF") || MACHO.iter().any(|m| head.starts_with(m))))
+        || head.starts_with(b"MZ")
+}
+
 /// A package URL built with the `packageurl` crate, which applies each type's rules (lower-case
 /// pypi names, `_` to `-`...); a name it refuses still gets a readable purl.
 pub(crate) fn purl(ty: &str, namespace: Option<&str>, name: &str, version: &str) -> String {
@@ -309,6 +324,83 @@ pub(crate) mod testkit {
         if cataloger.wants(path) || cataloger.wants_content(path, mode, head) {
             set.insert(entry(path, mode, bytes));
         }
+    }
+
+    /// A minimal little-endian ELF64 executable: one loadable segment mapping the whole file at
+    /// `base`, `payload` right after the headers (offset 120), then one section per `sections`.
+    pub(crate) fn elf64(base: u64, payload: &[u8], sections: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut body = payload.to_vec();
+        let mut placed = Vec::new();
+        for (name, data) in sections {
+            placed.push((*name, 120 + body.len(), data.len()));
+            body.extend_from_slice(data);
+        }
+        let mut shstrtab = vec![0u8];
+        let mut names = Vec::new();
+        for (name, _, _) in &placed {
+            names.push(shstrtab.len() as u32);
+            shstrtab.extend_from_slice(name.as_bytes());
+            shstrtab.push(0);
+        }
+        names.push(shstrtab.len() as u32);
+        shstrtab.extend_from_slice(b".shstrtab\0");
+        let shstrtab_at = 120 + body.len();
+        body.extend_from_slice(&shstrtab);
+        while body.len() % 8 != 0 {
+            body.push(0);
+        }
+        let shoff = 120 + body.len();
+        let shnum = if sections.is_empty() {
+            0
+        } else {
+            placed.len() + 2
+        };
+        let total = shoff + shnum * 64;
+
+        let mut f = Vec::with_capacity(total);
+        f.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
+        f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        f.extend_from_slice(&0x3eu16.to_le_bytes()); // x86-64
+        f.extend_from_slice(&1u32.to_le_bytes());
+        f.extend_from_slice(&0u64.to_le_bytes()); // entry
+        f.extend_from_slice(&64u64.to_le_bytes()); // phoff
+        f.extend_from_slice(&(if shnum == 0 { 0 } else { shoff as u64 }).to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes()); // flags
+        for v in [
+            64u16,
+            56,
+            1,
+            64,
+            shnum as u16,
+            shnum.saturating_sub(1) as u16,
+        ] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+        f.extend_from_slice(&5u32.to_le_bytes());
+        for v in [0u64, base, base, total as u64, total as u64, 0x1000] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&body);
+        if shnum > 0 {
+            let mut header = |name: u32, kind: u32, offset: usize, size: usize| {
+                f.extend_from_slice(&name.to_le_bytes());
+                f.extend_from_slice(&kind.to_le_bytes());
+                for v in [0u64, 0, offset as u64, size as u64] {
+                    f.extend_from_slice(&v.to_le_bytes());
+                }
+                f.extend_from_slice(&0u32.to_le_bytes());
+                f.extend_from_slice(&0u32.to_le_bytes());
+                f.extend_from_slice(&1u64.to_le_bytes());
+                f.extend_from_slice(&0u64.to_le_bytes());
+            };
+            header(0, 0, 0, 0);
+            for (i, (_, offset, size)) in placed.iter().enumerate() {
+                header(names[i], 1, *offset, *size); // SHT_PROGBITS
+            }
+            header(names[placed.len()], 3, shstrtab_at, shstrtab.len()); // SHT_STRTAB
+        }
+        f
     }
 
     /// One file entry with the given contents.

@@ -4,6 +4,7 @@
 //! [`all`], and add fixtures and a test. Parsing is pure: a cataloger never does IO, it reads the
 //! [`FileSet`] it is given.
 
+pub mod golang;
 pub(crate) mod langpkg;
 pub mod license;
 pub mod npm;
@@ -62,7 +63,11 @@ pub const HEAD_LEN: usize = 64;
 
 /// Every cataloger, in the order their packages are reported.
 pub fn all() -> Vec<Box<dyn Cataloger>> {
-    vec![Box::new(python::Python), Box::new(npm::Npm)]
+    vec![
+        Box::new(python::Python),
+        Box::new(npm::Npm),
+        Box::new(golang::Golang),
+    ]
 }
 
 /// Whether any cataloger in `catalogers` wants `path`.
