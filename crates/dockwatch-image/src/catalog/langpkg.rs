@@ -346,7 +346,7 @@ pub(crate) mod testkit {
         shstrtab.extend_from_slice(b".shstrtab\0");
         let shstrtab_at = 120 + body.len();
         body.extend_from_slice(&shstrtab);
-        while body.len() % 8 != 0 {
+        while !body.len().is_multiple_of(8) {
             body.push(0);
         }
         let shoff = 120 + body.len();
