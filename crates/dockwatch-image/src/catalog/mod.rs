@@ -9,6 +9,7 @@ pub(crate) mod langpkg;
 pub mod license;
 pub mod npm;
 pub mod python;
+pub mod rust;
 
 use crate::fs::FileSet;
 use dockwatch_core::{Distro, Package};
@@ -67,6 +68,7 @@ pub fn all() -> Vec<Box<dyn Cataloger>> {
         Box::new(python::Python),
         Box::new(npm::Npm),
         Box::new(golang::Golang),
+        Box::new(rust::Rust),
     ]
 }
 
