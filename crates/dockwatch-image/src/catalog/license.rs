@@ -86,6 +86,24 @@ const ALIASES: &[(&str, &str)] = &[
     ("artistic", "Artistic-1.0-Perl"),
 ];
 
+/// License URLs (as Java manifests and POMs give them), by a distinctive part, and their id.
+const URLS: &[(&str, &str)] = &[
+    ("apache.org/licenses/license-2.0", "Apache-2.0"),
+    ("opensource.org/licenses/mit", "MIT"),
+    ("opensource.org/licenses/apache-2.0", "Apache-2.0"),
+    ("opensource.org/licenses/bsd-3-clause", "BSD-3-Clause"),
+    ("opensource.org/licenses/bsd-2-clause", "BSD-2-Clause"),
+    ("creativecommons.org/publicdomain/zero/1.0", "CC0-1.0"),
+    ("eclipse.org/legal/epl-v10", "EPL-1.0"),
+    ("eclipse.org/legal/epl-2.0", "EPL-2.0"),
+    ("eclipse.org/org/documents/edl-v10", "BSD-3-Clause"),
+    ("gnu.org/licenses/lgpl-2.1", "LGPL-2.1-only"),
+    ("gnu.org/licenses/old-licenses/lgpl-2.1", "LGPL-2.1-only"),
+    ("gnu.org/licenses/gpl-2.0", "GPL-2.0-only"),
+    ("gnu.org/licenses/old-licenses/gpl-2.0", "GPL-2.0-only"),
+    ("mozilla.org/mpl/2.0", "MPL-2.0"),
+];
+
 /// Values that mean "no license given".
 const PLACEHOLDERS: &[&str] = &[
     "unknown",
@@ -106,6 +124,13 @@ pub fn normalize(text: &str) -> Option<String> {
     let unquoted = lower.trim_end_matches('.');
     if let Some((_, id)) = ALIASES.iter().find(|(alias, _)| *alias == unquoted) {
         return Some((*id).to_owned());
+    }
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Some(
+            URLS.iter()
+                .find(|(part, _)| lower.contains(part))
+                .map_or_else(|| text.to_owned(), |(_, id)| (*id).to_owned()),
+        );
     }
     // Long prose (a whole license text pasted into a field) is no identifier.
     if text.len() > 200 || text.contains('\n') {
@@ -176,6 +201,14 @@ mod tests {
             ("", None),
             ("  ", None),
             ("Some Custom License", Some("Some Custom License")),
+            (
+                "http://www.apache.org/licenses/LICENSE-2.0.txt",
+                Some("Apache-2.0"),
+            ),
+            (
+                "https://example.org/my-license",
+                Some("https://example.org/my-license"),
+            ),
         ]);
     }
 

@@ -5,6 +5,7 @@
 //! [`FileSet`] it is given.
 
 pub mod golang;
+pub mod java;
 pub(crate) mod langpkg;
 pub mod license;
 pub mod npm;
@@ -69,6 +70,7 @@ pub fn all() -> Vec<Box<dyn Cataloger>> {
         Box::new(npm::Npm),
         Box::new(golang::Golang),
         Box::new(rust::Rust),
+        Box::new(java::Java),
     ]
 }
 
