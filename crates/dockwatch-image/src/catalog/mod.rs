@@ -4,12 +4,15 @@
 //! [`all`], and add fixtures and a test. Parsing is pure: a cataloger never does IO, it reads the
 //! [`FileSet`] it is given.
 
+pub mod dotnet;
 pub mod golang;
 pub mod java;
 pub(crate) mod langpkg;
 pub mod license;
 pub mod npm;
+pub mod php;
 pub mod python;
+pub mod ruby;
 pub mod rust;
 
 use crate::fs::FileSet;
@@ -71,6 +74,9 @@ pub fn all() -> Vec<Box<dyn Cataloger>> {
         Box::new(golang::Golang),
         Box::new(rust::Rust),
         Box::new(java::Java),
+        Box::new(ruby::Ruby),
+        Box::new(php::Php),
+        Box::new(dotnet::Dotnet),
     ]
 }
 
