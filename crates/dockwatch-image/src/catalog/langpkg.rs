@@ -289,41 +289,89 @@ pub(crate) mod testkit {
         set
     }
 
-    fn add_tree(cataloger: &dyn Cataloger, set: &mut FileSet, root: &Path, image_dir: &str) {
-        {
-            let root = root.to_path_buf();
-            let mut stack = vec![root.clone()];
-            while let Some(p) = stack.pop() {
-                if p.is_dir() {
-                    for e in std::fs::read_dir(&p).unwrap() {
-                        stack.push(e.unwrap().path());
-                    }
-                    continue;
+    /// Adds every file below `root` that `cataloger` wants (judged as the layer reader does:
+    /// by path, else by the first bytes), placed at `image_dir`; symlinks are not followed.
+    pub(crate) fn add_tree(
+        cataloger: &dyn Cataloger,
+        set: &mut FileSet,
+        root: &Path,
+        image_dir: &str,
+    ) {
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            let meta = if p == root {
+                std::fs::metadata(&p)
+            } else {
+                std::fs::symlink_metadata(&p)
+            };
+            let Ok(meta) = meta else {
+                continue;
+            };
+            if meta.is_dir() {
+                for e in std::fs::read_dir(&p).unwrap() {
+                    stack.push(e.unwrap().path());
                 }
-                let rel = if p == root {
-                    p.file_name().unwrap().to_string_lossy().into_owned()
-                } else {
-                    p.strip_prefix(&root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned()
-                };
-                let path = format!("{}/{}", image_dir.trim_matches('/'), rel)
-                    .trim_start_matches('/')
-                    .to_owned();
-                add_if_wanted(cataloger, set, &path, &p);
+                continue;
             }
+            if !meta.is_file() {
+                continue;
+            }
+            let rel = if p == root {
+                p.file_name().unwrap().to_string_lossy().into_owned()
+            } else {
+                p.strip_prefix(root).unwrap().to_string_lossy().into_owned()
+            };
+            let path = format!("{}/{}", image_dir.trim_matches('/'), rel)
+                .trim_start_matches('/')
+                .to_owned();
+            add_if_wanted(cataloger, set, &path, &p);
         }
     }
 
     fn add_if_wanted(cataloger: &dyn Cataloger, set: &mut FileSet, path: &str, file: &Path) {
+        use std::io::Read;
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(file).unwrap().permissions().mode();
-        let bytes = std::fs::read(file).unwrap();
-        let head = &bytes[..bytes.len().min(HEAD_LEN)];
-        if cataloger.wants(path) || cataloger.wants_content(path, mode, head) {
-            set.insert(entry(path, mode, bytes));
+        let wanted = cataloger.wants(path) || {
+            let mut head = Vec::with_capacity(HEAD_LEN);
+            let f = std::fs::File::open(file).unwrap();
+            f.take(HEAD_LEN as u64).read_to_end(&mut head).unwrap();
+            cataloger.wants_content(path, mode, &head)
+        };
+        if wanted {
+            set.insert(entry(path, mode, std::fs::read(file).unwrap()));
         }
+    }
+
+    /// The lines a command prints, or a panic naming the command (the tools these tests
+    /// compare with are part of every machine this project runs on).
+    pub(crate) fn command_lines(program: &str, args: &[&str]) -> Vec<String> {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program} {args:?}: {e}"));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Asserts that the `name@version` set of `out` equals `expected`, but for `documented`
+    /// differences (`+found`, `-missed`).
+    pub(crate) fn assert_same(out: &CatalogOutput, expected: &[String], documented: &[&str]) {
+        let found: BTreeSet<String> = out
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        let expected: BTreeSet<String> = expected.iter().cloned().collect();
+        let mut diffs: BTreeSet<String> = found
+            .difference(&expected)
+            .map(|s| format!("+{s}"))
+            .collect();
+        diffs.extend(expected.difference(&found).map(|s| format!("-{s}")));
+        let documented: BTreeSet<String> = documented.iter().map(|s| s.to_string()).collect();
+        assert_eq!(diffs, documented, "warnings: {:?}", out.warnings);
     }
 
     /// A minimal little-endian ELF64 executable: one loadable segment mapping the whole file at

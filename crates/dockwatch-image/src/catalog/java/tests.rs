@@ -229,3 +229,53 @@ fn not_a_zip_warns() {
     assert_eq!(out.warnings.len(), 1);
     assert!(out.warnings[0].message.contains("not a readable zip"));
 }
+
+#[test]
+fn real_debian_jars_name_their_version() {
+    // Debian's Java libraries (Maven's runtime among them): each jar gives packages or a warning
+    // naming it, and a plain numeric version in the file name is the one found, but for
+    // Debian's own aliases listed here.
+    let documented = [
+        // A link kept for compatibility to the 2.1.1 jar.
+        "plexus-component-annotations-1.5.jar",
+        // The manifest says 1.0.0.
+        "atinject-jsr330-api-1.0.jar",
+    ];
+    let dir = std::path::Path::new("/usr/share/java");
+    assert!(
+        dir.is_dir(),
+        "/usr/share/java (Debian's Java libraries) missing"
+    );
+    let mut compared = 0;
+    let mut mismatches = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // Debian keeps one file per library and links the other name to it; read through the
+        // link so the versioned name is the one the cataloger sees.
+        if !name.ends_with(".jar") || !path.is_file() {
+            continue;
+        }
+        let image_path = format!("usr/share/java/{name}");
+        let (found, out) = check(&[(&image_path, std::fs::read(&path).unwrap())], LIMITS);
+        assert!(
+            !found.is_empty()
+                || out
+                    .warnings
+                    .iter()
+                    .any(|w| w.path == format!("/{image_path}")),
+            "{name} silently empty"
+        );
+        let version = manifest::name_and_version(name.trim_end_matches(".jar")).1;
+        if let Some(version) = version.filter(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        {
+            compared += 1;
+            let hit = found.iter().any(|f| f.ends_with(&format!("@{version}")));
+            if !hit && !documented.contains(&name.as_str()) {
+                mismatches.push(format!("{name}: {found:?}"));
+            }
+        }
+    }
+    assert!(compared > 10, "{compared}");
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}

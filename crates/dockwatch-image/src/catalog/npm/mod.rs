@@ -234,6 +234,34 @@ mod tests {
     }
 
     #[test]
+    fn real_npm_global_install_matches_npm_ls() {
+        // npm itself, installed globally, with the packages it bundles: the same set as
+        // `npm ls` reports.
+        let lines = testkit::command_lines("npm", &["ls", "-g", "--all", "--parseable", "--long"]);
+        let root = lines
+            .first()
+            .and_then(|l| l.split(':').next())
+            .expect("npm ls output")
+            .to_owned();
+        let expected: Vec<String> = lines
+            .iter()
+            .skip(1)
+            .filter_map(|l| l.split_once(':').map(|(_, id)| id.to_owned()))
+            .collect();
+        assert!(expected.len() > 50, "{expected:?}");
+        let mut set = FileSet::new();
+        let modules = format!("{root}/node_modules");
+        testkit::add_tree(
+            &Npm,
+            &mut set,
+            std::path::Path::new(&modules),
+            "usr/lib/node_modules",
+        );
+        let out = Npm.catalog(&set, &CatalogContext::default());
+        testkit::assert_same(&out, &expected, &[]);
+    }
+
+    #[test]
     fn scoped_purls_and_descriptors() {
         let e = testkit::entry("a/package-lock.json", 0o644, Vec::new());
         let p = found("@babel/core", "7.0.0", &e).build();

@@ -153,6 +153,40 @@ mod tests {
         assert!(n > 50, "{n}");
     }
 
+    /// The distributions Python's own `importlib.metadata` finds in `dir`, as `name@version`.
+    fn importlib_view(dir: &str) -> Vec<String> {
+        let script = "import importlib.metadata as m, sys\nfor d in m.distributions(path=[sys.argv[1]]):\n    print(d.metadata['Name'] + '@' + d.version)";
+        testkit::command_lines("python3", &["-c", script, dir])
+    }
+
+    #[test]
+    fn real_pip_installed_site_packages_match_importlib() {
+        // The interpreter's own site-packages (filled by pip) and Debian's dist-packages (filled
+        // by dpkg: egg-info files and folders, dist-info folders): the same distributions as
+        // Python itself lists.
+        let site = testkit::command_lines(
+            "python3",
+            &["-c", "import site; print(site.getsitepackages()[0])"],
+        );
+        let mut dirs: Vec<String> = site.into_iter().take(1).collect();
+        if std::path::Path::new("/usr/lib/python3/dist-packages").is_dir() {
+            dirs.push("/usr/lib/python3/dist-packages".into());
+        }
+        for dir in dirs {
+            let mut set = FileSet::new();
+            testkit::add_tree(
+                &Python,
+                &mut set,
+                std::path::Path::new(&dir),
+                "usr/lib/python3/site-packages",
+            );
+            let out = Python.catalog(&set, &CatalogContext::default());
+            let expected = importlib_view(&dir);
+            assert!(expected.len() > 3, "{dir}: {expected:?}");
+            testkit::assert_same(&out, &expected, &[]);
+        }
+    }
+
     #[test]
     fn installed_dist_info_with_classifier_license_and_record() {
         let out = check(
