@@ -705,6 +705,7 @@ mod tests {
                 continue; // not a file any language cataloger reads under this name
             };
             compared += 1;
+            eprintln!("osv-scanner count compared: {file}: ours {found}, theirs {want}");
             if found != want {
                 diffs.insert(file.clone(), found);
             }

@@ -152,6 +152,16 @@ mod tests {
     }
 
     #[test]
+    fn trivy_npm_with_dev_dependencies() {
+        // The development-only z-lock is installed in node_modules, so it is found there.
+        check(
+            &[(&format!("{TRIVY_REPO}/npm"), "app")],
+            &testkit::trivy_golden("npm-with-dev.json.golden"),
+            &[],
+        );
+    }
+
+    #[test]
     fn trivy_yarn_lock() {
         check(
             &[(&format!("{TRIVY_REPO}/yarn"), "app")],

@@ -25,7 +25,8 @@ pub(super) fn kind(name: &str) -> Option<Kind> {
         "uv.lock" => Some(Kind::Uv),
         "pylock.toml" => Some(Kind::Pylock),
         n if n.starts_with("pylock.") && n.ends_with(".toml") => Some(Kind::Pylock),
-        n if n.starts_with("requirements") && n.ends_with(".txt") => Some(Kind::Requirements),
+        // `requirements.txt`, `requirements-dev.txt`, `dev-requirements.txt`...
+        n if n.contains("requirements") && n.ends_with(".txt") => Some(Kind::Requirements),
         _ => None,
     }
 }
