@@ -80,14 +80,20 @@ fn modules(info: &buildinfo::BuildInfo, entry: &FileEntry, out: &mut CatalogOutp
             [kind @ ("mod" | "dep"), path, version, ..] => (*kind, *path, *version),
             _ => continue,
         };
-        let (path, version, replaced) = match lines.get(i + 1).map(Vec::as_slice) {
-            Some(["=>", new_path, new_version, ..]) if !new_version.is_empty() => {
-                (*new_path, *new_version, Some(path))
+        // A replacement by a local folder keeps the module's name: the folder is no module
+        // anyone publishes, and its version is `(devel)`.
+        let (path, version, replaced, local) = match lines.get(i + 1).map(Vec::as_slice) {
+            Some(["=>", new_path, new_version, ..]) if new_path.starts_with(['.', '/']) => {
+                (path, "(devel)", None, Some(*new_path))
             }
-            _ => (path, version, None),
+            Some(["=>", new_path, new_version, ..]) if !new_version.is_empty() => {
+                (*new_path, *new_version, Some(path), None)
+            }
+            _ => (path, version, None, None),
         };
         let mut found = module(path, version, entry)
             .meta("replaces", replaced)
+            .meta("replaced_by_folder", local)
             .meta("go_toolchain", Some(go_version));
         if kind == "mod" {
             found = found.meta("main_module", Some("true"));
@@ -136,7 +142,7 @@ mod tests {
 
     #[test]
     fn binary_modules_replacements_and_stdlib() {
-        let modinfo = "path\texample.com/app\nmod\texample.com/app\t(devel)\t\ndep\tgithub.com/a/b\tv1.2.3\th1:x=\ndep\tgolang.org/x/net\tv0.1.0\th1:y=\n=>\tgithub.com/fork/net\tv0.1.1\th1:z=\ndep\tgithub.com/local/c\tv1.0.0\n=>\t../c\t\t\nbuild\t-compiler=gc\n";
+        let modinfo = "path\texample.com/app\nmod\texample.com/app\t(devel)\t\ndep\tgithub.com/a/b\tv1.2.3\th1:x=\ndep\tgolang.org/x/net\tv0.1.0\th1:y=\n=>\tgithub.com/fork/net\tv0.1.1\th1:z=\ndep\tgithub.com/local/c\tv1.0.0\n=>\t../c\t(devel)\t\nbuild\t-compiler=gc\n";
         let mut elf = b"\x7fELF".to_vec();
         elf.resize(16, 0); // the header is 16-byte aligned
         elf.extend(buildinfo::tests::inline_blob(
@@ -149,7 +155,7 @@ mod tests {
                 "example.com/app@(devel)",
                 "github.com/a/b@v1.2.3",
                 "github.com/fork/net@v0.1.1",
-                "github.com/local/c@v1.0.0",
+                "github.com/local/c@(devel)",
                 "stdlib@go1.22.1",
             ],
         );
