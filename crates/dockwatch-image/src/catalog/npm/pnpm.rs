@@ -4,8 +4,9 @@
 
 use super::super::CatalogOutput;
 use super::super::langpkg::warning;
-use super::{found, load_yaml, split_descriptor, yaml_str};
+use super::{found, from_yaml, split_descriptor};
 use crate::fs::FileEntry;
+use std::collections::BTreeMap;
 
 /// Reads one pnpm lockfile.
 pub(super) fn parse(entry: &FileEntry, text: &str, out: &mut CatalogOutput) {
@@ -22,30 +23,48 @@ pub(super) fn parse(entry: &FileEntry, text: &str, out: &mut CatalogOutput) {
     }
 }
 
+/// The parts of a pnpm lockfile read here.
+#[derive(serde::Deserialize)]
+struct Lockfile {
+    #[serde(rename = "lockfileVersion")]
+    lockfile_version: Option<String>,
+    packages: Option<BTreeMap<String, Option<Entry>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    name: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    dev: bool,
+}
+
 fn packages(text: &str) -> Result<Vec<(String, String)>, String> {
-    let doc = load_yaml(text)?;
-    if doc.as_hash().is_none() {
-        return Err("top level is not a mapping".into());
-    }
-    if doc["lockfileVersion"].is_badvalue() {
-        return Err("no lockfileVersion".into());
-    }
-    let Some(packages) = doc["packages"].as_hash() else {
+    let lock: Lockfile = from_yaml(text)?;
+    let version = lock.lockfile_version.ok_or("no lockfileVersion")?;
+    let Some(packages) = lock.packages else {
         return Ok(Vec::new()); // a project without dependencies
     };
     // Before v6 keys separate name and version with `/`, from v6 on with `@`.
-    let v5 = yaml_str(&doc["lockfileVersion"])
-        .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
+    let v5 = version
+        .split('.')
+        .next()
+        .and_then(|major| major.parse::<u32>().ok())
         .is_some_and(|major| major < 6);
     let mut out = Vec::new();
-    for (key, value) in packages {
-        if value["dev"].as_bool() == Some(true) {
+    for (key, entry) in packages {
+        let entry = entry.unwrap_or(Entry {
+            name: None,
+            version: None,
+            dev: false,
+        });
+        if entry.dev {
             continue;
         }
         // Tarball and git entries carry their name and version as fields.
-        let named = match (yaml_str(&value["name"]), yaml_str(&value["version"])) {
+        let named = match (entry.name, entry.version) {
             (Some(n), Some(v)) => Some((n, v)),
-            _ => key.as_str().and_then(|k| from_key(k, v5)),
+            _ => from_key(&key, v5),
         };
         if let Some(pin) = named {
             out.push(pin);

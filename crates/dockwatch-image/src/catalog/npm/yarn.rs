@@ -3,8 +3,9 @@
 
 use super::super::CatalogOutput;
 use super::super::langpkg::warning;
-use super::{found, load_yaml, split_descriptor, yaml_str};
+use super::{found, from_yaml, split_descriptor};
 use crate::fs::FileEntry;
+use std::collections::BTreeMap;
 
 /// Protocols of entries that are not registry packages.
 const LOCAL_PROTOCOLS: &[&str] = &["workspace:", "link:", "portal:", "file:", "patch:"];
@@ -91,28 +92,32 @@ fn descriptor_name(descriptor: &str) -> Option<&str> {
     }
 }
 
+/// One entry of a berry lockfile (`__metadata` has the same shape, without a resolution).
+#[derive(serde::Deserialize)]
+struct BerryEntry {
+    version: Option<String>,
+    resolution: Option<String>,
+}
+
 /// Yarn berry: YAML mapping descriptors to `{version, resolution, linkType}`; the real name is
 /// in `resolution` (`name@npm:1.2.3`).
 fn parse_berry(text: &str) -> Result<Vec<(String, String)>, String> {
-    let doc = load_yaml(text)?;
-    let map = doc.as_hash().ok_or("top level is not a mapping")?;
+    let doc: BTreeMap<String, BerryEntry> = from_yaml(text)?;
     let mut out = Vec::new();
-    for (key, value) in map {
-        if key.as_str() == Some("__metadata") {
+    for (key, entry) in doc {
+        if key == "__metadata" {
             continue;
         }
-        let Some(resolution) = value["resolution"].as_str() else {
+        let (Some(resolution), Some(version)) = (entry.resolution, entry.version) else {
             continue;
         };
-        let Some((name, range)) = split_descriptor(resolution) else {
+        let Some((name, range)) = split_descriptor(&resolution) else {
             continue;
         };
-        if LOCAL_PROTOCOLS.iter().any(|p| range.starts_with(p)) {
+        if LOCAL_PROTOCOLS.iter().any(|p| range.starts_with(p)) || version == "0.0.0-use.local" {
             continue;
         }
-        if let Some(version) = yaml_str(&value["version"]).filter(|v| v != "0.0.0-use.local") {
-            out.push((name.to_owned(), version));
-        }
+        out.push((name.to_owned(), version));
     }
     Ok(out)
 }
