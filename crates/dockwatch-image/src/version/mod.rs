@@ -249,6 +249,36 @@ mod tests {
         assert_eq!(error.version, "not a version");
     }
 
+    /// OSV writes `introduced: "0"` for "since the first version": every scheme reads it and
+    /// puts it below a first release. It is not below everything: in SemVer and Go, `0` is
+    /// `0.0.0`, above its pre-releases (`v0.0.0-2019...` pseudo-versions), so the matcher must
+    /// treat OSV's `0` as a sentinel, not compare it.
+    #[test]
+    fn osv_zero_reads_in_every_scheme() {
+        let first_releases = [
+            (Scheme::Deb, "0.1-1"),
+            (Scheme::Rpm, "0.1-1.el9"),
+            (Scheme::Apk, "0.1-r0"),
+            (Scheme::Semver, "0.0.1-alpha"),
+            (Scheme::Go, "v0.0.1-20191109021931-daa7c04131f5"),
+            (Scheme::Pep440, "0.0.1.dev0"),
+            (Scheme::Maven, "0.0.1-alpha"),
+            (Scheme::Gem, "0.0.1.pre"),
+            (Scheme::Nuget, "0.0.1-alpha"),
+            (Scheme::Composer, "0.0.1-dev"),
+        ];
+        for (scheme, first) in first_releases {
+            assert_eq!(parse_check(scheme, "0"), Ok(()), "{scheme:?}");
+            assert_eq!(
+                compare(scheme, "0", first),
+                Ok(Ordering::Less),
+                "{scheme:?} {first}"
+            );
+        }
+        let pseudo = "v0.0.0-20191109021931-daa7c04131f5";
+        assert_eq!(compare(Scheme::Go, "0", pseudo), Ok(Ordering::Greater));
+    }
+
     #[test]
     fn every_osv_ecosystem_scheme_compares() {
         for ecosystem in [
