@@ -35,7 +35,7 @@ pub enum Scheme {
     Rpm,
     /// apk-tools' version ordering.
     Apk,
-    /// Semantic Versioning 2.0 (npm, crates.io, OSV `SEMVER` ranges).
+    /// Semantic Versioning 2.0 (npm, crates.io, Hex, Bitnami, OSV `SEMVER` ranges).
     Semver,
     /// Go modules: SemVer with `v`, `+incompatible` and pseudo-versions.
     Go,
@@ -72,7 +72,8 @@ impl Scheme {
             "Alpine" | "Wolfi" | "Chainguard" => Self::Apk,
             "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Mageia"
             | "Photon OS" | "Azure Linux" | "Amazon Linux" | "openEuler" => Self::Rpm,
-            "npm" | "crates.io" => Self::Semver,
+            // Hex (Elixir) and Bitnami publish SemVer 2.0 versions.
+            "npm" | "crates.io" | "Hex" | "Bitnami" => Self::Semver,
             "Go" => Self::Go,
             "PyPI" => Self::Pep440,
             "Maven" => Self::Maven,
@@ -280,6 +281,12 @@ mod tests {
     }
 
     #[test]
+    fn unknown_ecosystems_have_no_scheme() {
+        assert_eq!(Scheme::for_osv_ecosystem("Pub"), None);
+        assert_eq!(Scheme::for_osv_ecosystem(""), None);
+    }
+
+    #[test]
     fn every_osv_ecosystem_scheme_compares() {
         for ecosystem in [
             "Debian:12",
@@ -293,6 +300,9 @@ mod tests {
             "NuGet",
             "Packagist",
             "crates.io",
+            "Hex",
+            "Ubuntu:22.04:LTS",
+            "Rocky Linux:9",
         ] {
             let scheme = Scheme::for_osv_ecosystem(ecosystem).unwrap();
             assert_eq!(
