@@ -280,6 +280,51 @@ mod tests {
         assert_eq!(compare(Scheme::Go, "0", pseudo), Ok(Ordering::Greater));
     }
 
+    /// Arbitrary text never panics, and every answer is antisymmetric and reflexive.
+    #[test]
+    fn arbitrary_text_is_ordered_or_refused_never_a_panic() {
+        const ALL: [Scheme; 10] = [
+            Scheme::Deb,
+            Scheme::Rpm,
+            Scheme::Apk,
+            Scheme::Semver,
+            Scheme::Go,
+            Scheme::Pep440,
+            Scheme::Maven,
+            Scheme::Gem,
+            Scheme::Nuget,
+            Scheme::Composer,
+        ];
+        let alphabet: Vec<char> = "0189.-_~^+:!#vVaArRpPzé α \t".chars().collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut text = || {
+            let mut next = || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            let len = (next() % 9) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect::<String>()
+        };
+        for _ in 0..3000 {
+            let (a, b) = (text(), text());
+            for scheme in ALL {
+                let _ = parse_check(scheme, &a);
+                match (compare(scheme, &a, &b), compare(scheme, &b, &a)) {
+                    (Ok(x), Ok(y)) => assert_eq!(x, y.reverse(), "{scheme:?} {a:?} {b:?}"),
+                    (Err(_), Err(_)) => {}
+                    other => panic!("{scheme:?} {a:?} {b:?}: one way only: {other:?}"),
+                }
+                if let Ok(order) = compare(scheme, &a, &a) {
+                    assert_eq!(order, Ordering::Equal, "{scheme:?} {a:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn unknown_ecosystems_have_no_scheme() {
         assert_eq!(Scheme::for_osv_ecosystem("Pub"), None);
