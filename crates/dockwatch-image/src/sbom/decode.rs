@@ -94,7 +94,16 @@ pub fn decode(bytes: &[u8], location: &str) -> Result<Decoded> {
         SbomKind::CycloneDx(_) => cyclonedx::decode(value, location)?,
         SbomKind::Spdx(_) => spdx::decode(value, location)?,
         SbomKind::Syft(_) => syft::decode(value, location)?,
-        SbomKind::Dockwatch(_) => {
+        SbomKind::Dockwatch(version) => {
+            if version.split('.').next() != Some("1") {
+                return Err(malformed(
+                    location,
+                    &format!(
+                        "field `schemaVersion`: Dockwatch JSON {version:?} is newer than this \
+                         dockwatch reads (1.x)"
+                    ),
+                ));
+            }
             let doc: NativeDocument = typed(value, "Dockwatch JSON SBOM", location)?;
             Sbom {
                 source: doc.source,
@@ -228,6 +237,28 @@ mod tests {
         assert!(err.to_string().contains("not a JSON object"), "{err}");
         let err = decode(b"{\"payloadType\": \"x\", \"payload\": \"\"}", "x.json").unwrap_err();
         assert!(err.to_string().contains("DSSE"), "{err}");
+        let err = decode(
+            br#"{"schemaVersion": "2.0.0", "tool": {"name": "dockwatch"}}"#,
+            "x.json",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("field `schemaVersion`"), "{err}");
+        let err = decode(
+            br#"{"schemaVersion": "1.0.0", "tool": {"name": "dockwatch", "version": "1"}}"#,
+            "x.json",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("missing field `created`"), "{err}");
+        let mut deep = String::new();
+        for _ in 0..200 {
+            deep.push_str(r#"{"type":"library","name":"a","components":["#);
+        }
+        let deep = format!(
+            r#"{{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{deep}{}]}}"#,
+            "]}".repeat(200)
+        );
+        let err = decode(deep.as_bytes(), "deep.json").unwrap_err();
+        assert!(err.to_string().contains("recursion limit"), "{err}");
         let err = decode(b"{", "x.json").unwrap_err();
         assert!(err.to_string().contains("x.json: not JSON"), "{err}");
     }

@@ -4,4 +4,5 @@ mod fixture;
 mod golden;
 mod peers;
 mod roundtrip;
+mod scale;
 mod schema;

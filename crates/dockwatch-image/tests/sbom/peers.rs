@@ -285,3 +285,22 @@ fn invalid_package_urls_are_reported_and_the_package_kept() {
         d.sbom.warnings
     );
 }
+
+#[test]
+fn syft_cyclonedx_properties_give_locations_and_distro() {
+    let d = peer(
+        "syft/sbom-format/syft/format/cyclonedxjson/testdata/snapshot/TestCycloneDxImageEncoder.golden",
+    );
+    assert_eq!(d.kind, SbomKind::CycloneDx("1.7".into()));
+    assert_eq!(d.sbom.source.name, "user-image-input");
+    let deb = find(&d, "package-2");
+    assert_eq!(deb.found_by, "the-cataloger-2");
+    assert_eq!(deb.locations[0].path, "/somefile-2.txt");
+    assert!(deb.locations[0].layer.is_some());
+    let one = find(&d, "package-1");
+    assert_eq!(one.licenses, ["MIT"]);
+    let distro = d.sbom.distro.as_ref().unwrap();
+    assert_eq!(distro.id, "debian");
+    assert_eq!(distro.id_like, ["like!"]);
+    assert_eq!(distro.pretty_name.as_deref(), Some("debian"));
+}
