@@ -1,7 +1,8 @@
 //! SPDX 2.3 JSON output.
 //!
-//! Written with our own serde structs: `serde-spdx` would do, but its generated types add a
-//! builder and `anyhow` to the build for a document we fill in one function.
+//! Written with our own serde structs: `serde-spdx` generates its types at build time (schemafy,
+//! syn) and brings `anyhow`, `derive_builder` and thiserror 1 into a library, for a document we
+//! fill in one function.
 
 use super::ids::{document_uuid, image_purl, spdx_id_part, spdx_package_id, timestamp};
 use super::license::{License, classify_all, needs_parentheses};
