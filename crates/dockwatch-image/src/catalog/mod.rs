@@ -4,6 +4,15 @@
 //! [`all`], and add fixtures and a test. Parsing is pure: a cataloger never does IO, it reads the
 //! [`FileSet`] it is given.
 
+pub mod apk;
+pub mod dpkg;
+pub mod os_release;
+pub mod purl;
+#[cfg(test)]
+mod reference_tests;
+pub mod rpm;
+mod warning_cap;
+
 use crate::fs::FileSet;
 use dockwatch_core::{Distro, Package};
 
@@ -57,7 +66,11 @@ pub const HEAD_LEN: usize = 64;
 
 /// Every cataloger, in the order their packages are reported.
 pub fn all() -> Vec<Box<dyn Cataloger>> {
-    vec![]
+    vec![
+        Box::new(dpkg::DpkgCataloger),
+        Box::new(apk::ApkCataloger),
+        Box::new(rpm::RpmCataloger),
+    ]
 }
 
 /// Whether any cataloger in `catalogers` wants `path`.
