@@ -3,6 +3,7 @@
 mod fixture;
 mod golden;
 mod peers;
+mod real;
 mod roundtrip;
 mod scale;
 mod schema;
