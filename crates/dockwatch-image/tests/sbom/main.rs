@@ -2,6 +2,7 @@
 
 mod fixture;
 mod golden;
+mod interop;
 mod peers;
 mod real;
 mod roundtrip;

