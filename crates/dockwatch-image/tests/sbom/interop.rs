@@ -104,3 +104,99 @@ fn trivy_reads_dockwatch_cyclonedx_and_spdx() {
         assert_eq!(found, expected(), "{format}");
     }
 }
+
+/// `(name, version)` of what `tool` finds in a root folder holding the dpkg status of Trivy's
+/// `valid` fixture, read back through Dockwatch's decoder, for each format the tool writes.
+fn peer_sbom_of_debian_root(
+    tool: &str,
+) -> Option<Vec<(String, usize, BTreeSet<(String, String)>)>> {
+    let bin = peer_tool(tool)?;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+    )
+    .unwrap();
+    // Trivy recognizes Debian by this file, not by os-release.
+    std::fs::write(root.join("etc/debian_version"), "12.5\n").unwrap();
+    std::fs::copy(
+        dockwatch_testdata::fixture(
+            "trivy/os-pkgdb/pkg/fanal/analyzer/pkg/dpkg/testdata/valid.txtar.d/var/lib/dpkg/status",
+        ),
+        root.join("var/lib/dpkg/status"),
+    )
+    .unwrap();
+    let formats: &[(&str, &str)] = if tool == "syft" {
+        &[
+            ("cyclonedx-json", "cdx"),
+            ("spdx-json", "spdx"),
+            ("syft-json", "syft"),
+        ]
+    } else {
+        &[("cyclonedx", "cdx"), ("spdx-json", "spdx")]
+    };
+    let mut out = Vec::new();
+    for (format, ext) in formats {
+        let file = dir.path().join(format!("out.{ext}.json"));
+        let mut cmd = Command::new(&bin);
+        if tool == "syft" {
+            cmd.arg(format!("dir:{}", root.display()))
+                .args(["-q", "-o"])
+                .arg(format!("{format}={}", file.display()))
+                .env("SYFT_CHECK_FOR_APP_UPDATE", "false");
+        } else {
+            cmd.args([
+                "rootfs",
+                "-q",
+                "--scanners",
+                "license",
+                "--format",
+                format,
+                "-o",
+            ])
+            .arg(&file)
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .arg(&root);
+        }
+        let status = cmd.status().expect("run peer tool");
+        assert!(status.success(), "{cmd:?}");
+        let decoded = dockwatch_image::sbom::decode::decode_file(&file)
+            .unwrap_or_else(|e| panic!("{tool} {format}: {e}"));
+        let distro = decoded.sbom.distro.as_ref().map(|d| d.id.clone());
+        // Syft writes no operating system into SPDX.
+        if !(tool == "syft" && *format == "spdx-json") {
+            assert_eq!(distro.as_deref(), Some("debian"), "{tool} {format}");
+        }
+        let names = decoded
+            .sbom
+            .packages
+            .iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect();
+        out.push((
+            format!("{tool} {format} distro={distro:?}"),
+            decoded.sbom.packages.len(),
+            names,
+        ));
+    }
+    Some(out)
+}
+
+#[test]
+fn dockwatch_reads_what_syft_and_trivy_write_today() {
+    for tool in ["syft", "trivy"] {
+        let Some(results) = peer_sbom_of_debian_root(tool) else {
+            eprintln!("skipped: DOCKWATCH_PEER_TOOLS is not set");
+            return;
+        };
+        for (what, count, names) in &results {
+            eprintln!("{what}: {count} packages");
+            assert_eq!(names, &results[0].2, "{what} differs from {}", results[0].0);
+            assert!(*count >= 80, "{what}: {count}");
+        }
+    }
+}
