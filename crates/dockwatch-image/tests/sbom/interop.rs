@@ -105,11 +105,16 @@ fn trivy_reads_dockwatch_cyclonedx_and_spdx() {
     }
 }
 
+/// What one peer-written SBOM read back to.
+struct PeerResult {
+    what: String,
+    count: usize,
+    names: BTreeSet<(String, String)>,
+}
+
 /// `(name, version)` of what `tool` finds in a root folder holding the dpkg status of Trivy's
 /// `valid` fixture, read back through Dockwatch's decoder, for each format the tool writes.
-fn peer_sbom_of_debian_root(
-    tool: &str,
-) -> Option<Vec<(String, usize, BTreeSet<(String, String)>)>> {
+fn peer_sbom_of_debian_root(tool: &str) -> Option<Vec<PeerResult>> {
     let bin = peer_tool(tool)?;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
@@ -177,11 +182,11 @@ fn peer_sbom_of_debian_root(
             .iter()
             .map(|p| (p.name.clone(), p.version.clone()))
             .collect();
-        out.push((
-            format!("{tool} {format} distro={distro:?}"),
-            decoded.sbom.packages.len(),
+        out.push(PeerResult {
+            what: format!("{tool} {format} distro={distro:?}"),
+            count: decoded.sbom.packages.len(),
             names,
-        ));
+        });
     }
     Some(out)
 }
@@ -193,10 +198,14 @@ fn dockwatch_reads_what_syft_and_trivy_write_today() {
             eprintln!("skipped: DOCKWATCH_PEER_TOOLS is not set");
             return;
         };
-        for (what, count, names) in &results {
-            eprintln!("{what}: {count} packages");
-            assert_eq!(names, &results[0].2, "{what} differs from {}", results[0].0);
-            assert!(*count >= 80, "{what}: {count}");
+        for r in &results {
+            eprintln!("{}: {} packages", r.what, r.count);
+            assert_eq!(
+                r.names, results[0].names,
+                "{} differs from {}",
+                r.what, results[0].what
+            );
+            assert!(r.count >= 80, "{}: {}", r.what, r.count);
         }
     }
 }
