@@ -304,3 +304,15 @@ fn syft_cyclonedx_properties_give_locations_and_distro() {
     assert_eq!(distro.id_like, ["like!"]);
     assert_eq!(distro.pretty_name.as_deref(), Some("debian"));
 }
+
+#[test]
+fn trivy_attestation_in_a_dsse_envelope() {
+    let d = peer("trivy/sbom/pkg/fanal/artifact/sbom/testdata/sbom.cdx.intoto.jsonl");
+    assert!(matches!(d.kind, SbomKind::CycloneDx(_)), "{}", d.kind);
+    assert!(!d.sbom.packages.is_empty());
+    assert_eq!(
+        d.sbom.source.digest.as_deref(),
+        Some("sha256:20d3f693dcffa44d6b24eae88783324d25cc132c22089f70e4fbfb858625b062"),
+        "the statement's subject"
+    );
+}
