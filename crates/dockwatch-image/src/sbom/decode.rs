@@ -107,12 +107,7 @@ pub fn decode(bytes: &[u8], location: &str) -> Result<Decoded> {
                 ));
             }
             let doc: NativeDocument = typed(value, "Dockwatch JSON SBOM", location)?;
-            Sbom {
-                source: doc.source,
-                distro: doc.distro,
-                packages: doc.packages,
-                warnings: doc.warnings,
-            }
+            Sbom::from(doc)
         }
     };
     if !matches!(kind, SbomKind::Dockwatch(_)) {
