@@ -316,3 +316,18 @@ fn trivy_attestation_in_a_dsse_envelope() {
         "the statement's subject"
     );
 }
+
+#[test]
+fn cyclonedx_evidence_occurrences_are_locations_when_no_property_says() {
+    let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+        {"type":"library","name":"left-pad","version":"1.3.0","purl":"pkg:npm/left-pad@1.3.0",
+         "evidence":{"occurrences":[{"location":"/app/node_modules/left-pad/package.json"}]}}]}"#;
+    let d = decode(doc, "cdxgen.json").unwrap();
+    assert_eq!(
+        d.sbom.packages[0].locations,
+        [Location {
+            path: "/app/node_modules/left-pad/package.json".into(),
+            layer: None
+        }]
+    );
+}
