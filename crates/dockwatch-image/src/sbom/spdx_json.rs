@@ -132,6 +132,8 @@ struct Relationship {
 #[derive(Default)]
 struct LicenseRefs {
     by_name: BTreeMap<String, String>,
+    /// `LicenseRef-`s that package expressions name themselves: SPDX wants each declared.
+    in_expressions: std::collections::BTreeSet<String>,
 }
 
 impl LicenseRefs {
@@ -147,7 +149,20 @@ impl LicenseRefs {
         names.sort_unstable();
         names.dedup();
         let mut refs = Self::default();
-        let mut used = std::collections::HashSet::new();
+        for p in packages {
+            for l in classify_all(&p.licenses) {
+                if let License::Expression(e) = l {
+                    let tokens = e.split(|c: char| c.is_whitespace() || c == '(' || c == ')');
+                    refs.in_expressions.extend(
+                        tokens
+                            .filter(|t| t.starts_with("LicenseRef-"))
+                            .map(str::to_string),
+                    );
+                }
+            }
+        }
+        let mut used: std::collections::HashSet<String> =
+            refs.in_expressions.iter().cloned().collect();
         for name in names {
             let base = format!("LicenseRef-{}", spdx_id_part(name));
             let mut id = base.clone();
@@ -188,14 +203,22 @@ impl LicenseRefs {
     }
 
     fn extracted(&self) -> Vec<ExtractedLicense> {
-        self.by_name
+        let mut out: Vec<ExtractedLicense> = self
+            .by_name
             .iter()
             .map(|(name, id)| ExtractedLicense {
                 license_id: id.clone(),
                 name: name.clone(),
                 extracted_text: name.clone(),
             })
-            .collect()
+            .chain(self.in_expressions.iter().map(|id| ExtractedLicense {
+                license_id: id.clone(),
+                name: id.clone(),
+                extracted_text: id.clone(),
+            }))
+            .collect();
+        out.sort_by(|a, b| a.license_id.cmp(&b.license_id));
+        out
     }
 }
 
@@ -447,6 +470,18 @@ mod tests {
         );
         assert_eq!(refs.declared(&pkgs[1].licenses), "NOASSERTION");
         assert_eq!(refs.extracted().len(), 2);
+    }
+
+    #[test]
+    fn license_refs_in_expressions_are_declared_once_and_names_do_not_take_their_id() {
+        let pkgs = vec![package(&["MIT OR LicenseRef-GPL-v2", "GPL v2"], None)];
+        let refs = LicenseRefs::collect(&pkgs);
+        assert_eq!(
+            refs.declared(&pkgs[0].licenses),
+            "(MIT OR LicenseRef-GPL-v2) AND LicenseRef-GPL-v2-2"
+        );
+        let ids: Vec<String> = refs.extracted().into_iter().map(|e| e.license_id).collect();
+        assert_eq!(ids, ["LicenseRef-GPL-v2", "LicenseRef-GPL-v2-2"]);
     }
 
     #[test]
