@@ -110,6 +110,8 @@ struct PeerResult {
     what: String,
     count: usize,
     names: BTreeSet<(String, String)>,
+    /// `(name, source name, source version)` of every package.
+    sources: BTreeSet<(String, Option<String>, Option<String>)>,
 }
 
 /// `(name, version)` of what `tool` finds in a root folder holding the dpkg status of Trivy's
@@ -128,9 +130,7 @@ fn peer_sbom_of_debian_root(tool: &str) -> Option<Vec<PeerResult>> {
     // Trivy recognizes Debian by this file, not by os-release.
     std::fs::write(root.join("etc/debian_version"), "12.5\n").unwrap();
     std::fs::copy(
-        dockwatch_testdata::fixture(
-            "trivy/os-pkgdb/pkg/fanal/analyzer/pkg/dpkg/testdata/valid.txtar.d/var/lib/dpkg/status",
-        ),
+        dockwatch_testdata::fixture(DEBIAN_STATUS),
         root.join("var/lib/dpkg/status"),
     )
     .unwrap();
@@ -182,10 +182,23 @@ fn peer_sbom_of_debian_root(tool: &str) -> Option<Vec<PeerResult>> {
             .iter()
             .map(|p| (p.name.clone(), p.version.clone()))
             .collect();
+        let sources = decoded
+            .sbom
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.source_name.clone(),
+                    p.source_version.clone(),
+                )
+            })
+            .collect();
         out.push(PeerResult {
             what: format!("{tool} {format} distro={distro:?}"),
             count: decoded.sbom.packages.len(),
             names,
+            sources,
         });
     }
     Some(out)
@@ -193,6 +206,7 @@ fn peer_sbom_of_debian_root(tool: &str) -> Option<Vec<PeerResult>> {
 
 #[test]
 fn dockwatch_reads_what_syft_and_trivy_write_today() {
+    let mut firsts = Vec::new();
     for tool in ["syft", "trivy"] {
         let Some(results) = peer_sbom_of_debian_root(tool) else {
             eprintln!("skipped: DOCKWATCH_PEER_TOOLS is not set");
@@ -206,6 +220,68 @@ fn dockwatch_reads_what_syft_and_trivy_write_today() {
                 r.what, results[0].what
             );
             assert!(r.count >= 80, "{}: {}", r.what, r.count);
+            // Syft's SPDX carries no source packages.
+            if !r.what.starts_with("syft spdx") {
+                let diff: Vec<_> = r
+                    .sources
+                    .symmetric_difference(&results[0].sources)
+                    .collect();
+                assert!(diff.is_empty(), "{} sources differ: {diff:?}", r.what);
+            }
         }
+        firsts.extend(results.into_iter().next());
     }
+    // Syft and Trivy name the same source packages, once read (Trivy leaves out `git`).
+    let (syft, trivy) = (&firsts[0], &firsts[1]);
+    let trivy_names: BTreeSet<&String> = trivy.names.iter().map(|(n, _)| n).collect();
+    let syft_sources: BTreeSet<_> = syft
+        .sources
+        .iter()
+        .filter(|s| trivy_names.contains(&s.0))
+        .cloned()
+        .collect();
+    let diff: Vec<_> = syft_sources.symmetric_difference(&trivy.sources).collect();
+    assert!(diff.is_empty(), "Syft and Trivy sources differ: {diff:?}");
+    let with_source = trivy.sources.iter().filter(|s| s.1.is_some()).count();
+    assert!(with_source > 10, "{with_source} source packages");
+
+    // And Dockwatch's own dpkg cataloger on the same file agrees with what it read.
+    let status = std::fs::read(dockwatch_testdata::fixture(DEBIAN_STATUS)).unwrap();
+    let mut files = dockwatch_image::fs::FileSet::new();
+    files.insert(dockwatch_image::fs::FileEntry {
+        path: "var/lib/dpkg/status".into(),
+        layer: None,
+        mode: 0o644,
+        contents: status.into(),
+    });
+    let ours: Vec<_> = dockwatch_image::catalog::all()
+        .iter()
+        .flat_map(|c| c.catalog(&files, &Default::default()).packages)
+        .collect();
+    let names: BTreeSet<(String, String)> = ours
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
+    assert_eq!(
+        names, trivy.names,
+        "Dockwatch's dpkg cataloger vs Trivy, read back"
+    );
+    let sources: BTreeSet<_> = ours
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.source_name.clone(),
+                p.source_version.clone(),
+            )
+        })
+        .collect();
+    let diff: Vec<_> = sources.symmetric_difference(&trivy.sources).collect();
+    assert!(
+        diff.is_empty(),
+        "Dockwatch's sources vs Trivy's, read back: {diff:?}"
+    );
 }
+
+const DEBIAN_STATUS: &str =
+    "trivy/os-pkgdb/pkg/fanal/analyzer/pkg/dpkg/testdata/valid.txtar.d/var/lib/dpkg/status";

@@ -54,7 +54,11 @@ fn trivy_cyclonedx_image_sbom() {
     assert_eq!(musl.purl, "pkg:apk/alpine/musl@1.2.3-r0?distro=3.16.0");
     assert_eq!(musl.licenses, ["MIT"]);
     assert_eq!(musl.layer(), Some(TRIVY_BASE_LAYER));
-    assert_eq!(musl.source_name, None, "Trivy's SrcName repeats the name");
+    assert_eq!(musl.source_name.as_deref(), Some("musl"), "apk origin");
+    assert_eq!(
+        musl.source_version, None,
+        "Trivy's SrcVersion repeats the version"
+    );
     // The npm scope is CycloneDX's `group`.
     let bootstrap = find(&d, "@example/bootstrap");
     assert_eq!(bootstrap.kind, PackageType::Npm);
