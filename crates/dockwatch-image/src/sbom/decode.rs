@@ -114,6 +114,9 @@ pub fn decode(bytes: &[u8], location: &str) -> Result<Decoded> {
         for p in &mut sbom.packages {
             add_epoch(p);
         }
+        if let Some(d) = &mut sbom.distro {
+            d.id = os_release_id(&d.id).to_string();
+        }
     }
     if let Some((name, digest)) = subject {
         if sbom.source.name.is_empty() {
@@ -199,6 +202,22 @@ fn unwrap_attestation(value: Value, location: &str) -> Result<(Value, Option<Sub
         };
     }
     Ok((predicate, subject))
+}
+
+/// The os-release `ID` for Trivy's OS family names, which Dockwatch's distro ids follow.
+fn os_release_id(id: &str) -> &str {
+    match id {
+        "cbl-mariner" => "mariner",
+        "redhat" => "rhel",
+        "amazon" => "amzn",
+        "oracle" => "ol",
+        "alma" => "almalinux",
+        "suse linux enterprise server" => "sles",
+        "suse linux enterprise micro" => "sle-micro",
+        "opensuse.leap" => "opensuse-leap",
+        "opensuse.tumbleweed" => "opensuse-tumbleweed",
+        other => other,
+    }
 }
 
 /// Which kind of SBOM `value` is, from the fields only that kind has.

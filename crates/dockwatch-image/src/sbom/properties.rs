@@ -131,6 +131,7 @@ impl PackagePropertyReader {
         p.source_name = self.source_name.or(p.source_name.take());
         p.source_version = self.source_version.or(p.source_version.take());
         if p.source_name.is_none() && p.source_version.is_none() && !written_by_dockwatch {
+            // apk always records an origin; peers leave it out when it is the package itself.
             let (name, version) = match self.trivy.full_version() {
                 Some(version) => (self.trivy.name, Some(version)),
                 None => upstream_of_purl(&p.purl, p.kind),
@@ -154,15 +155,21 @@ impl PackagePropertyReader {
 /// version only when it differs (an rpm source version has no epoch). Trivy repeats the
 /// package's own name and version.
 pub(crate) fn set_source(p: &mut Package, name: Option<String>, version: Option<String>) {
-    let own_version = match p.kind {
-        PackageType::Rpm => p.version.split_once(':').map_or(&*p.version, |(_, v)| v),
-        _ => &p.version,
+    // A source rpm's version has no epoch (its file name has none); Trivy lends it the binary's.
+    let without_epoch = |v: &str| v.split_once(':').map_or(v, |(_, rest)| rest).to_string();
+    let (own_version, version) = match p.kind {
+        PackageType::Rpm => (
+            without_epoch(&p.version),
+            version.map(|v| without_epoch(&v)),
+        ),
+        _ => (p.version.clone(), version),
     };
     p.source_version =
-        version.filter(|v| !v.is_empty() && v != own_version && p.kind != PackageType::Apk);
+        version.filter(|v| !v.is_empty() && *v != own_version && p.kind != PackageType::Apk);
     let name = name.filter(|n| !n.is_empty());
     p.source_name = match p.kind {
-        PackageType::Rpm | PackageType::Apk => name,
+        PackageType::Apk => name.or_else(|| Some(p.name.clone())),
+        PackageType::Rpm => name,
         _ => name.filter(|n| *n != p.name || p.source_version.is_some()),
     };
 }
