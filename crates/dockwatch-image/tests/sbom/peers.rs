@@ -335,3 +335,26 @@ fn cyclonedx_evidence_occurrences_are_locations_when_no_property_says() {
         }]
     );
 }
+
+#[test]
+fn nested_cyclonedx_components_are_packages_and_named_by_their_path() {
+    let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[
+        {"type":"application","name":"app.jar","components":[
+            {"type":"library","name":"a","version":"1","purl":"pkg:maven/g/a@1"},
+            {"type":"library","name":"b","version":"2","purl":"not a purl"}]},
+        {"type":"library","name":"c","version":"3","purl":"pkg:npm/c@3"}]}"#;
+    let d = decode(doc, "nested.json").unwrap();
+    assert_eq!(
+        names(&d),
+        ["c", "a", "b"],
+        "sorted by type: npm, maven, generic"
+    );
+    assert_eq!(d.sbom.warnings.len(), 1);
+    assert!(
+        d.sbom.warnings[0]
+            .message
+            .starts_with("components[0].components[1].purl: invalid package URL"),
+        "{:?}",
+        d.sbom.warnings
+    );
+}

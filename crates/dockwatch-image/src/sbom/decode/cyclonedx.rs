@@ -115,10 +115,12 @@ pub(super) fn decode(value: Value, location: &str) -> Result<Sbom> {
             }
         }
     }
+    // Depth first in document order, without recursion: nesting depth is the document's choice.
     let mut stack: Vec<(String, &RawComponent)> = bom
         .components
         .iter()
         .enumerate()
+        .rev()
         .map(|(i, c)| (format!("components[{i}]"), c))
         .collect();
     while let Some((field, c)) = stack.pop() {
@@ -126,6 +128,7 @@ pub(super) fn decode(value: Value, location: &str) -> Result<Sbom> {
             c.components
                 .iter()
                 .enumerate()
+                .rev()
                 .map(|(i, child)| (format!("{field}.components[{i}]"), child)),
         );
         if c.kind == "operating-system" {
