@@ -128,16 +128,26 @@ pub(crate) fn zip_member(
     read_bounded(file, limit).map(Some)
 }
 
-/// Whether a file is an executable worth opening, judged from its mode and first bytes: ELF and
-/// Mach-O files with an execute bit (shared libraries of a Go or Rust program included), and
-/// Windows PE files whatever their mode (images built on Windows rarely set one).
-pub(crate) fn is_executable(mode: u32, head: &[u8]) -> bool {
+/// Whether a file is a program worth opening, judged from its name, mode and first bytes: ELF
+/// and Mach-O files with an execute bit, and Windows PE files whatever their mode (images built
+/// on Windows rarely set one). Shared libraries (`*.so`, `*.so.1.2`, `*.dylib`, `*.dll`) are
+/// left out: images hold many, often executable, and Go and Rust programs are rarely built as
+/// one; keeping them all would cost the memory of every library in the image.
+pub(crate) fn is_executable(path: &str, mode: u32, head: &[u8]) -> bool {
     const MACHO: [[u8; 4]; 4] = [
         [0xfe, 0xed, 0xfa, 0xce],
         [0xce, 0xfa, 0xed, 0xfe],
         [0xfe, 0xed, 0xfa, 0xcf],
         [0xcf, 0xfa, 0xed, 0xfe],
     ];
+    let name = file_name(path).to_ascii_lowercase();
+    let library = name.ends_with(".so")
+        || name.contains(".so.")
+        || name.ends_with(".dylib")
+        || name.ends_with(".dll");
+    if library {
+        return false;
+    }
     let exec = mode & 0o111 != 0;
     (exec && (head.starts_with(b"\x7fELF") || MACHO.iter().any(|m| head.starts_with(m))))
         || head.starts_with(b"MZ")

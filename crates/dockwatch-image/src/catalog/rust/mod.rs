@@ -24,8 +24,8 @@ impl Cataloger for Rust {
         file_name(path) == "Cargo.lock"
     }
 
-    fn wants_content(&self, _path: &str, mode: u32, head: &[u8]) -> bool {
-        langpkg::is_executable(mode, head)
+    fn wants_content(&self, path: &str, mode: u32, head: &[u8]) -> bool {
+        langpkg::is_executable(path, mode, head)
     }
 
     fn catalog(&self, files: &FileSet, _ctx: &CatalogContext) -> CatalogOutput {
@@ -36,7 +36,7 @@ impl Cataloger for Rust {
                 continue;
             }
             let head = &entry.contents[..entry.contents.len().min(super::HEAD_LEN)];
-            if langpkg::is_executable(entry.mode, head) {
+            if langpkg::is_executable(&entry.path, entry.mode, head) {
                 match auditable::read(&entry.contents) {
                     Ok(Some(crates)) => {
                         for c in &crates {
