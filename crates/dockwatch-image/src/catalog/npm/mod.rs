@@ -87,7 +87,8 @@ fn found<'a>(name: &'a str, version: &'a str, entry: &FileEntry) -> Found<'a> {
 
 /// Splits `name@range` (the name may start with `@scope/`).
 fn split_descriptor(descriptor: &str) -> Option<(&str, &str)> {
-    let at = descriptor[1..].find('@')? + 1;
+    // `get` is `None` for an empty descriptor or one starting with a multi-byte character.
+    let at = descriptor.get(1..)?.find('@')? + 1;
     Some((&descriptor[..at], &descriptor[at + 1..]))
 }
 
@@ -255,6 +256,8 @@ mod tests {
             split_descriptor("left-pad@npm:1.0"),
             Some(("left-pad", "npm:1.0"))
         );
+        assert_eq!(split_descriptor(""), None);
+        assert_eq!(split_descriptor("é@1"), None);
     }
 
     #[test]
