@@ -50,6 +50,8 @@ impl Budget {
 const DB_DIRS: &[&str] = &["usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm"];
 /// The database file names, in the order a folder is tried.
 const DB_FILES: &[&str] = &["rpmdb.sqlite", "Packages.db", "Packages"];
+/// SQLite's write-ahead log beside `rpmdb.sqlite`.
+const WAL_SUFFIX: &str = "-wal";
 
 /// Finds rpm packages.
 #[derive(Debug, Default, Clone, Copy)]
@@ -61,8 +63,9 @@ impl Cataloger for RpmCataloger {
     }
 
     fn wants(&self, path: &str) -> bool {
-        path.rsplit_once('/')
-            .is_some_and(|(dir, file)| DB_DIRS.contains(&dir) && DB_FILES.contains(&file))
+        path.rsplit_once('/').is_some_and(|(dir, file)| {
+            DB_DIRS.contains(&dir) && (DB_FILES.contains(&file) || file == "rpmdb.sqlite-wal")
+        })
     }
 
     fn catalog(&self, files: &FileSet, ctx: &CatalogContext) -> CatalogOutput {
@@ -85,7 +88,22 @@ impl Cataloger for RpmCataloger {
                     path: format!("/{real}"),
                     layer: entry.layer.clone(),
                 };
-                let found = catalog_db(&entry.contents, &location, ctx, &mut out);
+                let wal = files
+                    .get(&format!("{real}{WAL_SUFFIX}"))
+                    .filter(|w| !w.contents.is_empty() && sqlite::is_sqlite(&entry.contents));
+                let merged =
+                    wal.and_then(|w| match sqlite::with_wal(&entry.contents, &w.contents) {
+                        Ok(image) => Some(image),
+                        Err(e) => {
+                            out.warnings.push(Warning {
+                                path: format!("/{real}{WAL_SUFFIX}"),
+                                message: format!("write-ahead log not applied: {e}"),
+                            });
+                            None
+                        }
+                    });
+                let bytes = merged.as_deref().unwrap_or(&entry.contents);
+                let found = catalog_db(bytes, &location, ctx, &mut out);
                 // rpm reads one database per folder; the others are leftovers of a conversion.
                 if found {
                     break;
@@ -251,6 +269,7 @@ mod tests {
             "var/lib/rpm/rpmdb.sqlite",
             "usr/lib/sysimage/rpm/rpmdb.sqlite",
             "usr/share/rpm/Packages",
+            "var/lib/rpm/rpmdb.sqlite-wal",
         ] {
             assert!(c.wants(p), "{p}");
         }
@@ -386,6 +405,18 @@ mod tests {
             "pkg:rpm/redhat/dw-plain@1.0-3.dw1?arch=noarch&upstream=dw-plain-1.0-3.dw1.src.rpm&distro=rhel-9.4"
         );
         assert_eq!(pkgs[1].source_name.as_deref(), Some("dw-plain"));
+    }
+
+    #[test]
+    fn a_bad_write_ahead_log_is_named_and_skipped() {
+        let fs = set(&[
+            ("var/lib/rpm/rpmdb.sqlite", mariner()),
+            ("var/lib/rpm/rpmdb.sqlite-wal", b"torn".to_vec()),
+        ]);
+        let out = RpmCataloger.catalog(&fs, &CatalogContext::default());
+        assert_eq!(out.packages.len(), 129);
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert_eq!(out.warnings[0].path, "/var/lib/rpm/rpmdb.sqlite-wal");
     }
 
     /// The peers' broken rpmdb fixtures: empty files and text where a database should be.
