@@ -58,7 +58,10 @@ impl Cataloger for Java {
                     entry,
                     limits: LIMITS,
                 };
+                let start = out.warnings.len();
                 walk.archive(&entry.contents, &virtual_path, 0, &mut budget, &mut out);
+                // One hostile archive can hold thousands of broken members.
+                super::warning_cap::cap_since(&mut out, start, &virtual_path);
             } else if is_loose_pom_properties(&entry.path) {
                 loose_pom_properties(entry, &mut out);
             }

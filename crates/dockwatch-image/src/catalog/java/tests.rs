@@ -266,6 +266,26 @@ fn zip_bombs_hit_the_decompression_budget() {
 }
 
 #[test]
+fn an_archive_full_of_broken_poms_gives_a_capped_list_of_warnings() {
+    let names: Vec<String> = (0..100)
+        .map(|i| format!("META-INF/maven/g/a{i}/pom.properties"))
+        .collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"oops"[..])).collect();
+    let mut set = FileSet::new();
+    set.insert(testkit::entry("app/bad.jar", 0o644, zip_of(&members)));
+    let out = Java.catalog(&set, &CatalogContext::default());
+    assert_eq!(
+        out.warnings.len(),
+        super::super::warning_cap::MAX_PER_FILE + 1
+    );
+    assert!(
+        out.warnings
+            .iter()
+            .any(|w| w.message.contains("more warnings like these"))
+    );
+}
+
+#[test]
 fn not_a_zip_warns() {
     let (found, out) = check(&[("a/broken.jar", b"PK\x03\x04garbage".to_vec())], LIMITS);
     assert!(found.is_empty());
