@@ -134,6 +134,46 @@ mod tests {
     }
 
     #[test]
+    fn yarn_lock_takes_licenses_from_node_modules() {
+        // Trivy's fixture: seven locked packages, six installed copies with a license.
+        let out = check(
+            &[(
+                "trivy/lang/pkg/fanal/analyzer/language/nodejs/yarn/testdata/yarn-classic-licenses",
+                "app",
+            )],
+            &[
+                "@babel/parser@7.22.7",
+                "@vue/compiler-sfc@2.7.14",
+                "nanoid@3.3.6",
+                "picocolors@1.0.0",
+                "postcss@8.4.27",
+                "source-map-js@1.0.2",
+                "source-map@0.6.1",
+            ]
+            .map(String::from),
+            &[],
+        );
+        let locked: Vec<String> = out
+            .packages
+            .iter()
+            .filter(|p| p.locations[0].path.ends_with("yarn.lock"))
+            .map(|p| format!("{} {:?}", p.name, p.licenses))
+            .collect();
+        assert_eq!(
+            locked,
+            [
+                "@babel/parser [\"MIT\"]",
+                "@vue/compiler-sfc []",
+                "nanoid [\"MIT\"]",
+                "picocolors [\"ISC\"]",
+                "postcss [\"MIT\"]",
+                "source-map [\"BSD-3-Clause\"]",
+                "source-map-js [\"BSD-3-Clause\"]",
+            ]
+        );
+    }
+
+    #[test]
     fn trivy_yarn_lock() {
         check(
             &[(&format!("{TRIVY_REPO}/yarn"), "app")],
