@@ -10,6 +10,7 @@
 //! server. The SBOM half (`source`, `fs`, `catalog`, `sbom`) never imports the vulnerability half.
 #![forbid(unsafe_code)]
 
+pub mod advisory;
 pub mod catalog;
 pub mod error;
 pub mod fs;
