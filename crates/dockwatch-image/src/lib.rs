@@ -13,7 +13,9 @@
 pub mod advisory;
 pub mod catalog;
 pub mod error;
+pub mod finding;
 pub mod fs;
+pub mod matcher;
 pub mod sbom;
 pub mod source;
 pub mod version;
