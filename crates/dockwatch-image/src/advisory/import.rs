@@ -231,7 +231,7 @@ fn read_member(
 ) -> Result<(), DbError> {
     batch.files_read += 1;
     let warn = |batch: &mut ImportBatch, id: Option<String>, field: String, reason: String| {
-        tracing::warn!(file = label, field = %field, "Skipped a malformed record: {reason}.");
+        tracing::debug!(file = label, field = %field, "Skipped a malformed record: {reason}.");
         batch.warnings.push(ImportWarning {
             file: label.to_owned(),
             id,

@@ -187,6 +187,14 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     i64::try_from(t.unix_timestamp_nanos() / 1000).ok()
 }
 
+/// Milliseconds since the epoch as an RFC 3339 timestamp (for "last import").
+pub fn format_timestamp_millis(millis: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 #[derive(Deserialize)]
 struct RawAdvisory {
     id: Option<String>,

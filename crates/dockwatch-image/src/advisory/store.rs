@@ -431,3 +431,254 @@ fn set_meta(tx: &rusqlite::Transaction<'_>, key: &str, value: &str) -> rusqlite:
     )
     .map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::import::read_paths;
+
+    fn record(id: &str, modified: &str, fixed: &str, withdrawn: bool) -> String {
+        let withdrawn = if withdrawn {
+            r#","withdrawn":"2024-06-01T00:00:00Z""#
+        } else {
+            ""
+        };
+        format!(
+            r#"{{"id":"{id}","modified":"{modified}"{withdrawn},"aliases":["CVE-2024-0001"],"affected":[{{"package":{{"ecosystem":"PyPI","name":"Demo_Pkg"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"{fixed}"}}]}}]}}]}}"#
+        )
+    }
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        inputs: PathBuf,
+        db_dir: PathBuf,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let inputs = dir.path().join("in");
+            std::fs::create_dir(&inputs).unwrap();
+            let db_dir = dir.path().join("db");
+            Self {
+                _dir: dir,
+                inputs,
+                db_dir,
+            }
+        }
+
+        fn write(&self, name: &str, text: &str) -> PathBuf {
+            let path = self.inputs.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+
+        fn import(&self, paths: &[PathBuf]) -> Result<ImportSummary, DbError> {
+            let batch = read_paths(paths)?;
+            AdvisoryDb::open_or_create(&self.db_dir)?.import(batch, "2024-07-01T00:00:00Z")
+        }
+
+        fn fixed_of(&self, id: &str) -> Option<String> {
+            let db = AdvisoryDb::open(&self.db_dir).unwrap();
+            db.candidates("PyPI", "demo-pkg")
+                .iter()
+                .find(|c| c.advisory.id == id)
+                .map(|c| {
+                    c.advisory.affected[0].ranges[0].events[1]
+                        .version()
+                        .to_owned()
+                })
+        }
+    }
+
+    #[test]
+    fn reimport_is_idempotent() {
+        let f = Fixture::new();
+        let a = f.write(
+            "a.json",
+            &record("A-1", "2024-01-01T00:00:00Z", "1.0", false),
+        );
+        let first = f.import(std::slice::from_ref(&a)).unwrap();
+        assert_eq!((first.added, first.updated, first.unchanged), (1, 0, 0));
+        let again = f.import(&[a]).unwrap();
+        assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 1));
+        let status = AdvisoryDb::open(&f.db_dir).unwrap().status().unwrap();
+        assert_eq!(status.advisories, 1);
+        assert_eq!(status.ecosystems, [("PyPI".to_owned(), 1)]);
+        assert_eq!(status.last_import.as_deref(), Some("2024-07-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn newer_modified_replaces_and_older_is_ignored() {
+        let f = Fixture::new();
+        f.import(&[f.write(
+            "a.json",
+            &record("A-1", "2024-01-01T00:00:00Z", "1.0", false),
+        )])
+        .unwrap();
+        let newer = f
+            .import(&[f.write(
+                "a.json",
+                &record("A-1", "2024-02-01T00:00:00.5Z", "1.1", false),
+            )])
+            .unwrap();
+        assert_eq!(newer.updated, 1);
+        assert_eq!(f.fixed_of("A-1").as_deref(), Some("1.1"));
+        let older = f
+            .import(&[f.write(
+                "a.json",
+                &record("A-1", "2024-01-15T00:00:00Z", "1.0", false),
+            )])
+            .unwrap();
+        assert_eq!(older.unchanged, 1);
+        assert_eq!(f.fixed_of("A-1").as_deref(), Some("1.1"));
+    }
+
+    #[test]
+    fn withdrawn_advisory_leaves_matching() {
+        let f = Fixture::new();
+        f.import(&[f.write(
+            "a.json",
+            &record("A-1", "2024-01-01T00:00:00Z", "1.0", false),
+        )])
+        .unwrap();
+        assert!(f.fixed_of("A-1").is_some());
+        let summary = f
+            .import(&[f.write(
+                "a.json",
+                &record("A-1", "2024-06-01T00:00:00Z", "1.0", true),
+            )])
+            .unwrap();
+        assert_eq!((summary.updated, summary.withdrawn), (1, 1));
+        assert_eq!(f.fixed_of("A-1"), None);
+        let status = AdvisoryDb::open(&f.db_dir).unwrap().status().unwrap();
+        assert_eq!((status.advisories, status.withdrawn), (0, 1));
+        assert!(status.ecosystems.is_empty());
+    }
+
+    #[test]
+    fn malformed_record_is_skipped_and_the_rest_imported() {
+        let f = Fixture::new();
+        f.write(
+            "good.json",
+            &record("A-1", "2024-01-01T00:00:00Z", "1.0", false),
+        );
+        f.write(
+            "bad.json",
+            &record("B-1", "2024-01-01T00:00:00Z", "1.0", false)
+                .replace(r#"{"fixed":"1.0"}"#, r#"{"fixd":"1.0"}"#),
+        );
+        let batch = read_paths(std::slice::from_ref(&f.inputs)).unwrap();
+        assert_eq!(batch.warnings.len(), 1);
+        let w = &batch.warnings[0];
+        assert!(w.file.ends_with("bad.json"));
+        assert_eq!(w.field, "affected[0].ranges[0].events[1]");
+        let summary = AdvisoryDb::open_or_create(&f.db_dir)
+            .unwrap()
+            .import(batch, "now")
+            .unwrap();
+        assert_eq!((summary.added, summary.skipped), (1, 1));
+        assert!(f.fixed_of("A-1").is_some());
+    }
+
+    #[test]
+    fn failing_import_leaves_the_database_unchanged() {
+        let f = Fixture::new();
+        f.import(&[f.write(
+            "a.json",
+            &record("A-1", "2024-01-01T00:00:00Z", "1.0", false),
+        )])
+        .unwrap();
+        let before = AdvisoryDb::open(&f.db_dir).unwrap().status().unwrap();
+        // A newer A-1 and a new B-1 come with an archive that cannot be read: nothing is applied.
+        let newer = f.write(
+            "a2.json",
+            &record("A-1", "2024-02-01T00:00:00Z", "1.1", false),
+        );
+        let b = f.write(
+            "b.json",
+            &record("B-1", "2024-01-01T00:00:00Z", "1.0", false),
+        );
+        let broken = f.write("all.zip", "PK\u{3}\u{4} truncated");
+        let err = f.import(&[newer, b, broken]).unwrap_err();
+        assert!(err.to_string().contains("all.zip"), "{err}");
+        assert_eq!(
+            AdvisoryDb::open(&f.db_dir).unwrap().status().unwrap(),
+            before
+        );
+        assert_eq!(f.fixed_of("A-1").as_deref(), Some("1.0"));
+        assert_eq!(f.fixed_of("B-1"), None);
+    }
+
+    #[test]
+    fn failure_inside_the_transaction_rolls_everything_back() {
+        // A trigger makes the insert of Z-9 fail after A-1 has already been rewritten in the
+        // same transaction (ids are applied in order): the database keeps the old A-1.
+        let f = Fixture::new();
+        f.import(&[f.write(
+            "a.json",
+            &record("A-1", "2024-01-01T00:00:00Z", "1.0", false),
+        )])
+        .unwrap();
+        Connection::open(f.db_dir.join(DB_FILE))
+            .unwrap()
+            .execute_batch(
+                "CREATE TRIGGER fail_z BEFORE INSERT ON advisory WHEN NEW.id = 'Z-9'
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+            )
+            .unwrap();
+        let newer = f.write(
+            "a.json",
+            &record("A-1", "2024-03-01T00:00:00Z", "2.0", false),
+        );
+        let z = f.write(
+            "z.json",
+            &record("Z-9", "2024-03-01T00:00:00Z", "2.0", false),
+        );
+        let err = f.import(&[newer, z]).unwrap_err();
+        assert!(err.to_string().contains("injected failure"), "{err}");
+        assert_eq!(f.fixed_of("A-1").as_deref(), Some("1.0"));
+        assert_eq!(f.fixed_of("Z-9"), None);
+        let status = AdvisoryDb::open(&f.db_dir).unwrap().status().unwrap();
+        assert_eq!(status.last_import.as_deref(), Some("2024-07-01T00:00:00Z"));
+        assert_eq!(status.advisories, 1);
+    }
+
+    #[test]
+    fn kev_and_epss_load_and_replace() {
+        let f = Fixture::new();
+        let kev = f.write(
+            "kev.json",
+            r#"{"catalogVersion":"2025.01.01","dateReleased":"2025-01-01T00:00:00Z","vulnerabilities":[{"cveID":"CVE-2024-0001","dateAdded":"2025-01-01","knownRansomwareCampaignUse":"Known"}]}"#,
+        );
+        let epss = f.write("epss.csv", "#model_version:v2025.03.14,score_date:2025-03-15T00:00:00+0000\ncve,epss,percentile\nCVE-2024-0001,0.5,0.97\n");
+        let summary = f.import(&[kev, epss]).unwrap();
+        assert_eq!((summary.kev, summary.epss), (Some(1), Some(1)));
+        let db = AdvisoryDb::open(&f.db_dir).unwrap();
+        assert_eq!(
+            db.kev("CVE-2024-0001")
+                .unwrap()
+                .unwrap()
+                .ransomware
+                .as_deref(),
+            Some("Known")
+        );
+        assert_eq!(db.epss("CVE-2024-0001").unwrap().unwrap().percentile, 0.97);
+        assert_eq!(db.kev("CVE-2024-9999").unwrap(), None);
+        let status = db.status().unwrap();
+        assert_eq!(status.kev.unwrap().version, "2025.01.01");
+        assert_eq!(
+            status.epss.unwrap().model_version.as_deref(),
+            Some("v2025.03.14")
+        );
+    }
+
+    #[test]
+    fn opening_a_missing_database_names_the_folder() {
+        let err = AdvisoryDb::open(Path::new("/nonexistent/dockwatch-db")).unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent/dockwatch-db"),
+            "{err}"
+        );
+    }
+}
