@@ -64,3 +64,5 @@ pub enum DbError {
         version: i64,
     },
 }
+#[cfg(test)]
+mod verdicts;

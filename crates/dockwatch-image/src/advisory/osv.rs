@@ -316,13 +316,14 @@ fn timestamp(
     }
 }
 
+/// `severity` (GHSA, Ubuntu) or `urgency` (Debian) of a `*_specific` object.
 fn severity_word(value: &Option<serde_json::Value>) -> Option<String> {
-    value
-        .as_ref()?
-        .get("severity")?
-        .as_str()
+    let object = value.as_ref()?;
+    ["severity", "urgency"]
+        .iter()
+        .filter_map(|key| object.get(key)?.as_str())
         .map(str::to_owned)
-        .filter(|s| !s.trim().is_empty())
+        .find(|s| !s.trim().is_empty())
 }
 
 fn severities(raw: Option<Vec<RawSeverity>>) -> Vec<SeverityScore> {
