@@ -268,15 +268,12 @@ fn read_member(
             }
         }
         Some(Member::Yaml) => push(batch, osv::parse(bytes, Format::Yaml)),
-        Some(Member::Markdown) => {
-            if rustsec::is_rustsec(bytes) {
-                match rustsec::parse(bytes) {
-                    Ok(Some(advisory)) => push(batch, Ok(advisory)),
-                    Ok(None) => {} // informational: not a vulnerability
-                    Err(e) => push(batch, Err(e)),
-                }
-            }
-        }
+        Some(Member::Markdown) if rustsec::is_rustsec(bytes) => match rustsec::parse(bytes) {
+            Ok(Some(advisory)) => push(batch, Ok(advisory)),
+            Ok(None) => {} // informational: not a vulnerability
+            Err(e) => push(batch, Err(e)),
+        },
+        Some(Member::Markdown) => {}
         Some(Member::Csv) => batch.epss = Some(parse_epss(label, bytes)?),
         Some(Member::CsvGz) => {
             batch.epss = Some(parse_epss(label, flate2::read::GzDecoder::new(bytes))?)
@@ -338,5 +335,47 @@ mod tests {
         std::fs::write(&path, b"PK\x03\x04 not really").unwrap();
         let err = read_paths(&[path]).unwrap_err();
         assert!(err.to_string().contains("all.zip"), "{err}");
+    }
+
+    #[test]
+    fn osv_all_zip_export() {
+        // OSV's per-ecosystem exports are a flat zip of `<ID>.json` records.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for id in ["DSA-1-1", "DSA-2-1"] {
+            zip.start_file(format!("{id}.json"), options).unwrap();
+            let record = format!(
+                r#"{{"id":"{id}","modified":"2024-01-01T00:00:00Z","affected":[{{"package":{{"ecosystem":"Debian:12","name":"x"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}}]}}]}}]}}"#
+            );
+            std::io::Write::write_all(&mut zip, record.as_bytes()).unwrap();
+        }
+        zip.start_file("broken.json", options).unwrap();
+        std::io::Write::write_all(&mut zip, b"{").unwrap();
+        zip.finish().unwrap();
+        let batch = read_paths(&[path]).unwrap();
+        let ids: Vec<_> = batch
+            .advisories
+            .iter()
+            .map(|(a, _)| a.id.as_str())
+            .collect();
+        assert_eq!(ids, ["DSA-1-1", "DSA-2-1"]);
+        assert!(batch.advisories[0].1.ends_with("all.zip!/DSA-1-1.json"));
+        assert_eq!(batch.warnings.len(), 1);
+        assert!(batch.warnings[0].file.ends_with("all.zip!/broken.json"));
+    }
+
+    #[test]
+    fn json_array_of_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.json");
+        std::fs::write(
+            &path,
+            r#"[{"id":"A-1","modified":"2024-01-01T00:00:00Z"},{"id":"A-2","modified":"2024-01-01T00:00:00Z"}]"#,
+        )
+        .unwrap();
+        assert_eq!(read_paths(&[path]).unwrap().advisories.len(), 2);
     }
 }
