@@ -65,4 +65,6 @@ pub enum DbError {
     },
 }
 #[cfg(test)]
+mod claircore_cases;
+#[cfg(test)]
 mod verdicts;
