@@ -483,4 +483,25 @@ mod tests {
         assert_eq!(affected_by(&a, "1.2.0", &dotted).unwrap(), None);
         assert_eq!(affected_by(&a, "0.4.9", &dotted).unwrap(), None);
     }
+
+    #[test]
+    fn the_sbom_half_never_imports_the_vulnerability_half() {
+        // ARCHITECTURE.md's invariant, checked on the source text.
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut offenders = Vec::new();
+        for part in ["source", "fs.rs", "catalog", "sbom"] {
+            for entry in walkdir::WalkDir::new(src.join(part)) {
+                let entry = entry.unwrap();
+                if entry.path().extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(entry.path()).unwrap();
+                    for forbidden in ["crate::advisory", "crate::matcher", "crate::finding"] {
+                        if text.contains(forbidden) {
+                            offenders.push(format!("{} uses {forbidden}", entry.path().display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "{offenders:#?}");
+    }
 }
