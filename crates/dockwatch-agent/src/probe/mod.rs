@@ -1,0 +1,123 @@
+//! Host probes: each one reads one kind of thing under `--root` into the machine report, and
+//! turns every problem into a warning naming the file instead of failing.
+
+mod admin_settings;
+mod daemon_json;
+mod desktop_settings;
+mod docker_info;
+mod machine;
+
+use crate::layout::HostOs;
+use dockwatch_core::settings::report::{
+    EngineState, MachineIdentity, MachineReport, ProbeWarning, REPORT_SCHEMA,
+};
+use std::path::{Path, PathBuf};
+
+pub use docker_info::fetch_json as docker_api_get;
+
+/// One probe.
+pub trait Probe: Send + Sync {
+    /// A short name, used in warnings (`desktop-settings`).
+    fn name(&self) -> &'static str;
+    /// Reads what it reads into the report.
+    fn run(&self, ctx: &ProbeContext, report: &mut MachineReport);
+}
+
+/// Every probe, in the order they run (identity first: later probes may read it).
+pub fn all() -> Vec<Box<dyn Probe>> {
+    vec![
+        Box::new(machine::MachineProbe),
+        Box::new(desktop_settings::DesktopSettingsProbe),
+        Box::new(admin_settings::AdminSettingsProbe),
+        Box::new(daemon_json::DaemonJsonProbe),
+        Box::new(docker_info::DockerInfoProbe),
+    ]
+}
+
+/// What probes share: the root every path is under, and the OS layout.
+#[derive(Debug, Clone)]
+pub struct ProbeContext {
+    /// `--root`.
+    pub root: PathBuf,
+    /// The OS family the tree looks like.
+    pub os: HostOs,
+    /// An id to use when the host has no machine-id (kept in the state dir).
+    pub fallback_machine_id: String,
+}
+
+impl ProbeContext {
+    /// A context for a root.
+    pub fn new(root: &Path, fallback_machine_id: String) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            os: HostOs::detect(root),
+            fallback_machine_id,
+        }
+    }
+
+    /// A path under the root.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// A path relative to the root, `/`-separated, for reports.
+    pub fn rel(&self, path: &Path) -> String {
+        let rel = path.strip_prefix(&self.root).unwrap_or(path);
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// Adds a warning to a report (bounded: extra warnings are dropped, the last one says so).
+pub fn warn(report: &mut MachineReport, probe: &str, path: Option<String>, message: String) {
+    use dockwatch_core::settings::report::MAX_WARNINGS;
+    tracing::warn!(probe, path = path.as_deref().unwrap_or(""), "{message}");
+    if report.warnings.len() + 1 < MAX_WARNINGS {
+        report.warnings.push(ProbeWarning {
+            probe: probe.into(),
+            path,
+            message,
+        });
+    } else if report.warnings.len() + 1 == MAX_WARNINGS {
+        report.warnings.push(ProbeWarning {
+            probe: "agent".into(),
+            path: None,
+            message: "more warnings were dropped".into(),
+        });
+    }
+}
+
+/// Runs every probe and returns the report (no policy state yet: see `cycle`).
+pub fn collect(ctx: &ProbeContext, agent_version: &str, now_ms: i64) -> MachineReport {
+    let mut report = MachineReport {
+        schema: REPORT_SCHEMA,
+        agent_version: agent_version.into(),
+        collected_at_ms: now_ms,
+        machine: MachineIdentity::default(),
+        users: Vec::new(),
+        admin_settings: None,
+        applied_policy: None,
+        engine: EngineState::default(),
+        desktop_version: None,
+        warnings: Vec::new(),
+    };
+    for probe in all() {
+        probe.run(ctx, &mut report);
+    }
+    report
+}
+
+/// Reads a JSON file: `Ok(None)` when absent; `Err(message)` when unreadable or malformed.
+pub(crate) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, String> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read: {e}")),
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    serde_json::from_slice(bytes)
+        .map(Some)
+        .map_err(|e| format!("not valid JSON: {e}"))
+}
