@@ -18,4 +18,7 @@ pub mod state;
 pub mod test_receiver;
 
 pub use error::AgentError;
-pub use run::{AgentConfig, Backoff, CycleOutcome, run_daemon, run_once};
+pub use run::{
+    AgentConfig, Backoff, CycleOutcome, run_daemon, run_daemon_blocking, run_once,
+    run_once_blocking,
+};

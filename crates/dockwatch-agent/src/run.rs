@@ -179,6 +179,23 @@ pub async fn run_daemon(config: &AgentConfig) -> Result<(), AgentError> {
     }
 }
 
+/// [`run_once`] on a runtime of its own, for callers without one (the CLI, cron, MDM).
+pub fn run_once_blocking(config: &AgentConfig) -> Result<CycleOutcome, AgentError> {
+    runtime()?.block_on(run_once(config))
+}
+
+/// [`run_daemon`] on a runtime of its own.
+pub fn run_daemon_blocking(config: &AgentConfig) -> Result<(), AgentError> {
+    runtime()?.block_on(run_daemon(config))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, AgentError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AgentError::io("cannot start the async runtime for", "the agent", e))
+}
+
 fn jitter() -> f64 {
     random::<4>()
         .map(|b| f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX))

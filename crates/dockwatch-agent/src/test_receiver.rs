@@ -175,16 +175,16 @@ fn authenticate(
     method: &str,
     path: &str,
     body: &[u8],
-) -> Result<String, Response> {
+) -> Result<String, Box<Response>> {
     let signed = SignedHeaders::from_lookup(|n| headers.get(n).and_then(|v| v.to_str().ok()))
-        .map_err(|e| refuse(s, path, StatusCode::BAD_REQUEST, e.to_string()))?;
+        .map_err(|e| Box::new(refuse(s, path, StatusCode::BAD_REQUEST, e.to_string())))?;
     let Some(credential) = s.credentials.get(&signed.machine_id).cloned() else {
-        return Err(refuse(
+        return Err(Box::new(refuse(
             s,
             path,
             StatusCode::UNAUTHORIZED,
             "unknown machine".into(),
-        ));
+        )));
     };
     wire::verify(
         &credential,
@@ -194,17 +194,17 @@ fn authenticate(
         body,
         SystemClock.now_millis() / 1000,
     )
-    .map_err(|e| refuse(s, path, StatusCode::UNAUTHORIZED, e.to_string()))?;
+    .map_err(|e| Box::new(refuse(s, path, StatusCode::UNAUTHORIZED, e.to_string())))?;
     if !s
         .nonces
         .insert(format!("{}:{}", signed.machine_id, signed.nonce))
     {
-        return Err(refuse(
+        return Err(Box::new(refuse(
             s,
             path,
             StatusCode::UNAUTHORIZED,
             "replayed nonce".into(),
-        ));
+        )));
     }
     Ok(signed.machine_id)
 }
@@ -213,7 +213,7 @@ async fn policy_handler(State(shared): State<Arc<Mutex<Shared>>>, headers: Heade
     let mut s = shared.lock().unwrap();
     let machine = match authenticate(&mut s, &headers, "GET", POLICY_PATH, b"") {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     s.received.policy_fetches.push(machine);
     let policy = s.policy.as_ref().map(|p| AssignedPolicy {
@@ -233,7 +233,7 @@ async fn report(
     let mut s = shared.lock().unwrap();
     let machine = match authenticate(&mut s, &headers, "POST", REPORT_PATH, &body) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let report = match MachineReport::from_json(&body) {
         Ok(r) => r,

@@ -129,11 +129,12 @@ fn git_email(home: &Path) -> Option<String> {
             in_user = line.trim_start_matches('[').trim_end_matches(']').trim() == "user";
             continue;
         }
-        if in_user && let Some((k, v)) = line.split_once('=') {
-            if k.trim() == "email" {
-                let v = v.trim().trim_matches('"');
-                return v.contains('@').then(|| v.to_ascii_lowercase());
-            }
+        if in_user
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == "email"
+        {
+            let v = v.trim().trim_matches('"');
+            return v.contains('@').then(|| v.to_ascii_lowercase());
         }
     }
     None

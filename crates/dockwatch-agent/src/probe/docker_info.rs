@@ -46,12 +46,15 @@ impl Probe for DockerInfoProbe {
                 experimental_build: info.get("ExperimentalBuild").and_then(Value::as_bool),
                 logging_driver: s("LoggingDriver"),
             });
-            if let Ok(version) = fetch_json(&socket, "/version") {
-                report.desktop_version = version
-                    .pointer("/Platform/Name")
-                    .and_then(Value::as_str)
-                    .filter(|n| n.contains("Desktop"))
-                    .map(str::to_string);
+            match fetch_json(&socket, "/version") {
+                Ok(version) => {
+                    report.desktop_version = version
+                        .pointer("/Platform/Name")
+                        .and_then(Value::as_str)
+                        .filter(|n| n.contains("Desktop"))
+                        .map(str::to_string);
+                }
+                Err(message) => warn(report, self.name(), Some(rel.to_string()), message),
             }
             return;
         }
@@ -76,11 +79,11 @@ pub fn fetch_json(socket: &Path, path: &str) -> Result<Value, String> {
     stream
         .set_write_timeout(timeout)
         .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: docker\r\nAccept: application/json\r\n\r\n"
-    )
-    .map_err(|e| format!("cannot send GET {path}: {e}"))?;
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: docker\r\nAccept: application/json\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("cannot send GET {path}: {e}"))?;
     let mut raw = Vec::new();
     stream
         .take(4 * 1024 * 1024)
