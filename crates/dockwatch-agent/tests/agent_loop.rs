@@ -292,3 +292,17 @@ mod post {
         }
     }
 }
+
+#[test]
+fn the_daemon_stops_on_a_configuration_error_instead_of_retrying() {
+    let server = TestReceiver::start(TOKEN, None);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(&server, tmp.path(), false);
+    cfg.enroll_token = Some("revoked-token".into());
+    let err = dockwatch_agent::run_daemon_blocking(&cfg).unwrap_err();
+    assert!(
+        matches!(err, AgentError::Status { status: 401, .. }),
+        "{err}"
+    );
+    server.received(|r| assert_eq!(r.refused.len(), 1, "tried once, not in a loop"));
+}

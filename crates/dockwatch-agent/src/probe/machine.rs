@@ -18,7 +18,7 @@ impl Probe for MachineProbe {
             .find_map(|rel| first_line(&ctx.path(rel)));
         report.machine.machine_id = id.unwrap_or_else(|| ctx.fallback_machine_id.clone());
         report.machine.hostname = first_line(&ctx.path("etc/hostname"))
-            .or_else(|| (ctx.root == Path::new("/")).then(real_hostname).flatten())
+            .or_else(real_hostname)
             .unwrap_or_else(|| "unknown".into());
         let mut os = OsInfo {
             family: ctx.os.as_str().into(),

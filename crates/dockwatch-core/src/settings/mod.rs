@@ -8,6 +8,7 @@ pub mod compliance;
 pub mod engine;
 pub mod policy;
 pub mod report;
+pub mod transition;
 pub mod wire;
 
 pub use assign::{Assignment, Scope, Subject, resolve};
@@ -18,3 +19,4 @@ pub use compliance::{
 pub use engine::{EngineFinding, EngineRequirements};
 pub use policy::{Policy, PolicyError, PolicyErrors, PolicyVersion, Requirement};
 pub use report::{MachineReport, ReportError};
+pub use transition::{Summary, transition};
