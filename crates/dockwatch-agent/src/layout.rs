@@ -104,8 +104,38 @@ pub const HOME_LAYOUTS: &[HomeLayout] = &[
     },
 ];
 
-/// Engine API sockets, in the order tried.
+/// The system Engine's API sockets, tried before Desktop's per-user ones.
 pub const DOCKER_SOCKETS: &[&str] = &["var/run/docker.sock", "run/docker.sock"];
+/// Docker Desktop's per-user Engine sockets (Linux `~/.docker/desktop/docker.sock`, macOS
+/// `~/.docker/run/docker.sock`): (folder of homes, path inside each home).
+pub const USER_DOCKER_SOCKETS: &[(&str, &str)] = &[
+    ("home", ".docker/desktop/docker.sock"),
+    ("Users", ".docker/run/docker.sock"),
+];
 
 /// The Engine's configuration file.
 pub const DAEMON_JSON: &str = "etc/docker/daemon.json";
+/// Docker Desktop's Engine configuration, per user (used when the host has no system Engine
+/// configuration): (folder of homes, path inside each home).
+pub const USER_DAEMON_JSON: &[(&str, &str)] = &[
+    ("home", ".docker/daemon.json"),
+    ("root", ".docker/daemon.json"),
+    ("Users", ".docker/daemon.json"),
+];
+
+/// The files `inside` each home under `homes` (or `homes` itself when it is `root`), sorted.
+pub fn in_homes(root: &Path, homes: &str, inside: &str) -> Vec<String> {
+    if homes == "root" {
+        return vec![format!("root/{inside}")];
+    }
+    let Ok(entries) = std::fs::read_dir(root.join(homes)) else {
+        return vec![];
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| format!("{homes}/{}/{inside}", e.file_name().to_string_lossy()))
+        .collect();
+    out.sort();
+    out
+}

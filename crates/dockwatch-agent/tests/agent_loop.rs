@@ -306,3 +306,33 @@ fn the_daemon_stops_on_a_configuration_error_instead_of_retrying() {
     );
     server.received(|r| assert_eq!(r.refused.len(), 1, "tried once, not in a loop"));
 }
+
+#[test]
+fn apply_writes_where_each_os_reads_it() {
+    let server = TestReceiver::start(TOKEN, Some(baseline()));
+    let tmp = tempfile::tempdir().unwrap();
+    let mac = tmp.path().join("mac");
+    put(
+        &mac,
+        "Users/erin/Library/Group Containers/group.com.docker/settings-store.json",
+        r#"{"AnalyticsEnabled": false, "DisableUpdate": true, "ExposeDockerAPIOnTCP2375": false}"#,
+    );
+    let outcome = run_once_blocking(&config(&server, &mac, true)).unwrap();
+    assert!(
+        mac.join("Library/Application Support/com.docker.docker/admin-settings.json")
+            .is_file()
+    );
+    assert_eq!(outcome.status, "compliant");
+    let win = tmp.path().join("win");
+    put(
+        &win,
+        "Users/frank/AppData/Roaming/Docker/settings.json",
+        r#"{"analyticsEnabled": false, "disableUpdate": true, "exposeDockerAPIOnTCP2375": false}"#,
+    );
+    std::fs::create_dir_all(win.join("ProgramData")).unwrap();
+    run_once_blocking(&config(&server, &win, true)).unwrap();
+    assert!(
+        win.join("ProgramData/DockerDesktop/admin-settings.json")
+            .is_file()
+    );
+}

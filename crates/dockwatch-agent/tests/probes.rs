@@ -218,3 +218,26 @@ fn a_dead_socket_is_a_warning() {
     assert!(r.engine.info.is_none());
     assert_eq!(r.warnings[0].path.as_deref(), Some("var/run/docker.sock"));
 }
+
+#[test]
+fn desktops_own_daemon_json_is_read_when_the_host_has_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    put(
+        tmp.path(),
+        "home/alice/.docker/daemon.json",
+        r#"{"builder": {"gc": {"defaultKeepStorage": "20GB", "enabled": true}}, "experimental": false}"#,
+    );
+    let r = report_of(tmp.path());
+    assert_eq!(
+        r.engine.daemon_json_path.as_deref(),
+        Some("home/alice/.docker/daemon.json")
+    );
+    assert_eq!(r.engine.daemon_json.unwrap()["experimental"], json!(false));
+    // The system Engine's configuration wins when there is one.
+    put(tmp.path(), "etc/docker/daemon.json", r#"{"icc": false}"#);
+    let r = report_of(tmp.path());
+    assert_eq!(
+        r.engine.daemon_json_path.as_deref(),
+        Some("etc/docker/daemon.json")
+    );
+}

@@ -2,7 +2,7 @@
 //! answers. A missing socket is normal (no Engine, or Desktop not running) and says nothing.
 
 use super::{Probe, ProbeContext, warn};
-use crate::layout::DOCKER_SOCKETS;
+use crate::layout::{DOCKER_SOCKETS, USER_DOCKER_SOCKETS, in_homes};
 use dockwatch_core::settings::report::{DockerInfo, MachineReport};
 use serde_json::Value;
 use std::path::Path;
@@ -16,15 +16,20 @@ impl Probe for DockerInfoProbe {
     }
 
     fn run(&self, ctx: &ProbeContext, report: &mut MachineReport) {
-        for rel in DOCKER_SOCKETS {
-            let socket = ctx.path(rel);
+        let candidates = DOCKER_SOCKETS.iter().map(|s| s.to_string()).chain(
+            USER_DOCKER_SOCKETS
+                .iter()
+                .flat_map(|(homes, inside)| in_homes(&ctx.root, homes, inside)),
+        );
+        for rel in candidates {
+            let socket = ctx.path(&rel);
             if !socket.exists() {
                 continue;
             }
             let info = match fetch_json(&socket, "/info") {
                 Ok(v) => v,
                 Err(message) => {
-                    warn(report, self.name(), Some(rel.to_string()), message);
+                    warn(report, self.name(), Some(rel.clone()), message);
                     continue;
                 }
             };
@@ -54,7 +59,7 @@ impl Probe for DockerInfoProbe {
                         .filter(|n| n.contains("Desktop"))
                         .map(str::to_string);
                 }
-                Err(message) => warn(report, self.name(), Some(rel.to_string()), message),
+                Err(message) => warn(report, self.name(), Some(rel.clone()), message),
             }
             return;
         }
