@@ -6,6 +6,7 @@ pub mod assign;
 pub mod catalog;
 pub mod compliance;
 pub mod engine;
+pub mod fleet_report;
 pub mod policy;
 pub mod report;
 pub mod transition;
@@ -17,6 +18,7 @@ pub use compliance::{
     UserAssessment, assess,
 };
 pub use engine::{EngineFinding, EngineRequirements};
+pub use fleet_report::{FleetFilter, FleetReport, MachineRow};
 pub use policy::{Policy, PolicyError, PolicyErrors, PolicyVersion, Requirement};
 pub use report::{MachineReport, ReportError};
 pub use transition::{Summary, transition};
