@@ -217,6 +217,22 @@ pub const KEYS: &[KeySpec] = &[
     ),
 ];
 
+/// The value kind at a requirement path (`proxy.exclude` → `StringOrList`), if it has one.
+pub fn kind_of(path: &str) -> Option<ValueKind> {
+    let (top, leaf) = match path.split_once('.') {
+        Some((t, l)) => (t, Some(l)),
+        None => (path, None),
+    };
+    match (key(top)?.shape, leaf) {
+        (Shape::Flag(kind), None) => Some(kind),
+        (Shape::Group(fields) | Shape::Flags(fields), Some(leaf)) => {
+            fields.iter().find(|f| f.name == leaf).map(|f| f.kind)
+        }
+        (Shape::Eci, None) => Some(ValueKind::Bool),
+        _ => None,
+    }
+}
+
 /// The spec of a top-level key, if it is documented.
 pub fn key(name: &str) -> Option<&'static KeySpec> {
     KEYS.iter().find(|k| k.name == name)
@@ -404,6 +420,19 @@ mod tests {
             let top = k.path.split('.').next().unwrap();
             assert!(key(top).is_some(), "{} maps an unknown key", k.path);
         }
+    }
+
+    #[test]
+    fn kinds_are_found_by_path() {
+        assert_eq!(kind_of("analyticsEnabled"), Some(ValueKind::Bool));
+        assert_eq!(kind_of("proxy.exclude"), Some(ValueKind::StringOrList));
+        assert_eq!(kind_of("linuxVM.vpnkitCIDR"), Some(ValueKind::Cidr));
+        assert_eq!(kind_of("enhancedContainerIsolation"), Some(ValueKind::Bool));
+        assert_eq!(
+            kind_of("enhancedContainerIsolation.dockerSocketMount"),
+            None
+        );
+        assert_eq!(kind_of("nope"), None);
     }
 
     #[test]

@@ -8,11 +8,13 @@
 use super::assign::Scope;
 use super::catalog::{self, ValueKind};
 use super::engine::{self, EngineFinding};
-use super::policy::{Policy, PolicyVersion, Requirement};
+use super::policy::{Policy, PolicyVersion, Requirement, requirements_in};
 use super::report::{MachineReport, SettingsFileKind, UserSettings};
 use crate::Clock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::cell::OnceCell;
+use std::collections::HashMap;
 
 /// A report older than this (24 h) makes the status `unknown`.
 pub const DEFAULT_STALE_AFTER_MS: i64 = 24 * 60 * 60 * 1000;
@@ -187,14 +189,22 @@ pub fn assess<'p>(
         engine_policy.unwrap_or(&Default::default()),
     );
 
+    let installed = Installed::of(report);
     let mut statuses = Vec::new();
     if report.users.is_empty() {
-        let status = judge(report, None, machine_policy, &findings, &mut out);
+        let status = judge(
+            report,
+            &installed,
+            None,
+            machine_policy,
+            &findings,
+            &mut out,
+        );
         statuses.push(status);
     }
     for user in &report.users {
         let policy = policy_for(Some(user));
-        let status = judge(report, Some(user), policy, &findings, &mut out);
+        let status = judge(report, &installed, Some(user), policy, &findings, &mut out);
         out.users.push(UserAssessment {
             account: user.account.clone(),
             email: user.email.clone(),
@@ -239,6 +249,7 @@ fn fold(statuses: Vec<ComplianceStatus>) -> ComplianceStatus {
 
 fn judge(
     report: &MachineReport,
+    installed: &Installed<'_>,
     user: Option<&UserSettings>,
     policy: Option<&EffectivePolicy>,
     findings: &[EngineFinding],
@@ -247,14 +258,13 @@ fn judge(
     let Some(policy) = policy else {
         return ComplianceStatus::NoPolicy;
     };
-    let installed = installed_policy(report);
     let mut drifts = Vec::new();
     for r in policy.policy.requirements() {
-        let Some((actual, source)) = observe(&r, user, installed.as_ref(), report) else {
+        let Some((actual, source)) = observe(r, user, installed) else {
             out.unobserved.push(r.key.clone());
             continue;
         };
-        if same(&r, &actual) {
+        if same(r, &actual) {
             continue;
         }
         let drift = Drift {
@@ -301,11 +311,13 @@ fn judge(
         .applied_policy
         .as_ref()
         .is_some_and(|a| a.hash == current.hash);
-    let installed_current = report
-        .admin_settings
-        .as_ref()
-        .is_some_and(|i| i.content == policy.policy.to_admin_settings());
-    if applied_current || installed_current {
+    let installed_current = || {
+        report
+            .admin_settings
+            .as_ref()
+            .is_some_and(|i| i.content == policy.policy.to_admin_settings())
+    };
+    if applied_current || installed_current() {
         ComplianceStatus::Compliant
     } else {
         ComplianceStatus::Outdated {
@@ -315,10 +327,32 @@ fn judge(
     }
 }
 
-/// The installed admin-settings.json as a policy, when it is a valid one.
-fn installed_policy(report: &MachineReport) -> Option<Policy> {
-    let installed = report.admin_settings.as_ref()?;
-    Policy::from_value(installed.content.clone()).ok()
+/// The installed admin-settings.json's values by requirement key, read at most once per
+/// assessment and only when a setting is not in the users' own files.
+struct Installed<'r> {
+    report: &'r MachineReport,
+    values: OnceCell<HashMap<String, Value>>,
+}
+
+impl<'r> Installed<'r> {
+    fn of(report: &'r MachineReport) -> Self {
+        Self {
+            report,
+            values: OnceCell::new(),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<(Value, String)> {
+        let installed = self.report.admin_settings.as_ref()?;
+        let values = self.values.get_or_init(|| match &installed.content {
+            Value::Object(doc) => requirements_in(doc)
+                .into_iter()
+                .map(|r| (r.key, r.value))
+                .collect(),
+            _ => HashMap::new(),
+        });
+        values.get(key).map(|v| (v.clone(), installed.path.clone()))
+    }
 }
 
 /// Where a requirement's actual value is: the user's settings-store.json, then settings.json,
@@ -326,8 +360,7 @@ fn installed_policy(report: &MachineReport) -> Option<Policy> {
 fn observe(
     r: &Requirement,
     user: Option<&UserSettings>,
-    installed: Option<&Policy>,
-    report: &MachineReport,
+    installed: &Installed<'_>,
 ) -> Option<(Value, String)> {
     if let (Some(user), Some(dk)) = (user, catalog::desktop_key(&r.key)) {
         let leaf = r.key.rsplit('.').next().unwrap_or(&r.key);
@@ -351,17 +384,7 @@ fn observe(
             }
         }
     }
-    let installed = installed?;
-    let path = report
-        .admin_settings
-        .as_ref()
-        .map(|i| i.path.clone())
-        .unwrap_or_default();
-    installed
-        .requirements()
-        .into_iter()
-        .find(|x| x.key == r.key)
-        .map(|x| (x.value, path))
+    installed.get(&r.key)
 }
 
 /// Whether an actual value satisfies a requirement (numbers by value; proxy exclusion lists as
@@ -370,13 +393,7 @@ fn same(r: &Requirement, actual: &Value) -> bool {
     if let (Some(a), Some(b)) = (r.value.as_f64(), actual.as_f64()) {
         return a == b;
     }
-    let top = r.key.split('.').next().unwrap_or_default();
-    let is_list = catalog::key(top).is_some_and(|spec| match spec.shape {
-        catalog::Shape::Group(fields) => fields
-            .iter()
-            .any(|f| r.key.ends_with(&format!(".{}", f.name)) && f.kind == ValueKind::StringOrList),
-        _ => false,
-    });
+    let is_list = catalog::kind_of(&r.key) == Some(ValueKind::StringOrList);
     if is_list {
         return as_set(&r.value) == as_set(actual);
     }

@@ -61,6 +61,8 @@ pub struct Policy {
     settings: Map<String, Value>,
     /// Engine hardening requirements (from `x-dockwatch.engine`).
     pub engine: EngineRequirements,
+    /// The checkable settings, computed once (compliance reads them on every report).
+    requirements: Vec<Requirement>,
 }
 
 /// One checkable setting of a policy: a path, the value required, and whether it is locked.
@@ -153,7 +155,12 @@ impl Policy {
             }
         }
         if v.errors.is_empty() {
-            Ok(Self { settings, engine })
+            let requirements = requirements_in(&settings);
+            Ok(Self {
+                settings,
+                engine,
+                requirements,
+            })
         } else {
             Err(PolicyErrors(v.errors))
         }
@@ -226,12 +233,19 @@ impl Policy {
     }
 
     /// Every checkable setting, in the documented order.
-    pub fn requirements(&self) -> Vec<Requirement> {
+    pub fn requirements(&self) -> &[Requirement] {
+        &self.requirements
+    }
+}
+
+/// The checkable settings of any admin-settings.json content, validated or not (an installed
+/// file is read as it is, so a wrong value there shows as a drift rather than hiding it).
+pub fn requirements_in(settings: &Map<String, Value>) -> Vec<Requirement> {
+    {
         let mut out = Vec::new();
         for spec in KEYS {
-            let Some(Value::Object(obj)) = self.settings.get(spec.name) else {
-                if let (Shape::DirectoryList, Some(v)) = (&spec.shape, self.settings.get(spec.name))
-                {
+            let Some(Value::Object(obj)) = settings.get(spec.name) else {
+                if let (Shape::DirectoryList, Some(v)) = (&spec.shape, settings.get(spec.name)) {
                     out.push(req(spec.name, v.clone(), true));
                 }
                 continue;
@@ -277,6 +291,29 @@ impl Policy {
             }
         }
         out
+    }
+}
+
+/// A policy serializes as its full document (in export order) ...
+impl Serialize for Policy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.ordered(true).serialize(s)
+    }
+}
+
+/// ... and deserializes only through validation, so a `Policy` inside any DTO is a valid one.
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        Self::from_value(value).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<Value> for Policy {
+    type Error = PolicyErrors;
+
+    fn try_from(value: Value) -> Result<Self, Self::Error> {
+        Self::from_value(value)
     }
 }
 
@@ -762,6 +799,33 @@ mod tests {
         assert_eq!(
             errors(json!({"configurationFileVersion": 2, "disableUpdate": {"locked": true}})),
             ["disableUpdate.value: missing (expected a boolean)"]
+        );
+    }
+
+    #[test]
+    fn a_policy_inside_a_dto_is_validated() {
+        #[derive(Serialize, Deserialize)]
+        struct Dto {
+            policy: Policy,
+        }
+        let dto: Dto = serde_json::from_str(
+            r#"{"policy": {"configurationFileVersion": 2, "disableUpdate": {"value": true}}}"#,
+        )
+        .unwrap();
+        let text = serde_json::to_string(&dto).unwrap();
+        assert_eq!(
+            text,
+            r#"{"policy":{"configurationFileVersion":2,"disableUpdate":{"value":true}}}"#
+        );
+        let err = serde_json::from_str::<Dto>(
+            r#"{"policy": {"configurationFileVersion": 2, "disableUpdate": {"value": "no"}}}"#,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .contains("disableUpdate.value: expected a boolean"),
+            "{err}"
         );
     }
 
