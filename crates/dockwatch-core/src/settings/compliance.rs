@@ -230,7 +230,7 @@ fn policy_ref(p: &EffectivePolicy) -> PolicyRef {
 
 /// The machine's status from its subjects': the worst; the drifts of all non-compliant users.
 fn fold(statuses: Vec<ComplianceStatus>) -> ComplianceStatus {
-    let drifts: Vec<Drift> = statuses
+    let mut drifts: Vec<Drift> = statuses
         .iter()
         .filter_map(|s| match s {
             ComplianceStatus::NonCompliant { drifts } => Some(drifts.clone()),
@@ -238,6 +238,9 @@ fn fold(statuses: Vec<ComplianceStatus>) -> ComplianceStatus {
         })
         .flatten()
         .collect();
+    // Machine-wide drifts (engine checks) are found once per user; keep one.
+    let mut seen = std::collections::HashSet::new();
+    drifts.retain(|d| seen.insert((d.key.clone(), d.user.clone())));
     if !drifts.is_empty() {
         return ComplianceStatus::NonCompliant { drifts };
     }
@@ -682,6 +685,26 @@ mod tests {
         assert_eq!(a.users[0].status.as_str(), "non-compliant");
         assert_eq!(a.users[1].status, ComplianceStatus::NoPolicy);
         assert_eq!(a.status.as_str(), "non-compliant");
+    }
+
+    #[test]
+    fn a_machine_wide_drift_is_listed_once_for_several_users() {
+        let mut p = baseline();
+        p.policy = Policy::from_value(json!({"configurationFileVersion": 2,
+            "x-dockwatch": {"engine": {"require": ["cis-2.2"]}}}))
+        .unwrap();
+        p.version = p.policy.version(1);
+        let mut r = machine(json!({}), Some(&p));
+        let mut bob = r.users[0].clone();
+        bob.account = "bob".into();
+        r.users.push(bob);
+        r.engine.daemon_json = Some(serde_json::Map::new());
+        let a = run(Some(&r), Some(&p), 0);
+        let ComplianceStatus::NonCompliant { drifts } = &a.status else {
+            panic!("{:?}", a.status)
+        };
+        assert_eq!(drifts.len(), 1, "{drifts:?}");
+        assert_eq!(a.users.len(), 2);
     }
 
     #[test]
