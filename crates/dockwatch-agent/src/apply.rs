@@ -3,7 +3,7 @@
 
 use crate::error::AgentError;
 use crate::probe::ProbeContext;
-use crate::state::{AppliedRecord, write_atomic};
+use crate::state::{AppliedRecord, StateDir, write_atomic};
 use dockwatch_core::settings::{Policy, PolicyVersion};
 use sha2::{Digest, Sha256};
 
@@ -36,4 +36,23 @@ pub fn apply(
         file_sha256,
         applied_at_ms: now_ms,
     })
+}
+
+/// No policy is assigned any more: remove the admin-settings.json this agent wrote, if it is
+/// still exactly what it wrote (a file installed by other means, or edited since, is left alone).
+pub fn withdraw(ctx: &ProbeContext, state: &StateDir) -> Result<(), AgentError> {
+    let Some(record) = state.applied()? else {
+        tracing::info!("No policy is assigned to this machine; admin-settings.json left as it is.");
+        return Ok(());
+    };
+    let path = ctx.path(&record.path);
+    let ours = std::fs::read(&path)
+        .is_ok_and(|bytes| hex::encode(Sha256::digest(&bytes)) == record.file_sha256);
+    if ours {
+        std::fs::remove_file(&path).map_err(|e| AgentError::io("cannot remove", &path, e))?;
+        tracing::info!(path = %path.display(), policy = %record.name, "Policy unassigned: removed the admin-settings.json this agent wrote.");
+    } else {
+        tracing::info!(path = %path.display(), "Policy unassigned; admin-settings.json was changed since it was applied, so it is left as it is.");
+    }
+    state.forget_applied()
 }

@@ -65,7 +65,7 @@ pub async fn run_once(config: &AgentConfig) -> Result<CycleOutcome, AgentError> 
             applied = true;
         }
     } else if config.apply {
-        tracing::info!("No policy is assigned to this machine; admin-settings.json left as it is.");
+        crate::apply::withdraw(&ctx, &state)?;
     }
 
     let mut report = probe::collect(&ctx, AGENT_VERSION, SystemClock.now_millis());

@@ -77,6 +77,17 @@ impl StateDir {
         self.write(APPLIED, r)
     }
 
+    /// Forgets the applied-policy record.
+    pub fn forget_applied(&self) -> Result<(), AgentError> {
+        let path = self.dir.join(APPLIED);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(AgentError::io("cannot remove", path, e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A stable random id for this host, made on first use.
     pub fn host_id(&self) -> Result<String, AgentError> {
         let path = self.dir.join(HOST_ID);

@@ -111,6 +111,11 @@ impl TestReceiver {
         });
     }
 
+    /// Stops serving a policy (as when it is unassigned).
+    pub fn clear_policy(&mut self) {
+        self.shared.lock().unwrap().policy = None;
+    }
+
     /// Reads what was received.
     pub fn received<T>(&self, f: impl FnOnce(&Received) -> T) -> T {
         f(&self.shared.lock().unwrap().received)

@@ -144,6 +144,30 @@ fn an_edited_admin_settings_file_is_noticed() {
 }
 
 #[test]
+fn unassigning_removes_only_the_file_the_agent_wrote() {
+    let mut server = TestReceiver::start(TOKEN, Some(baseline()));
+    let tmp = tempfile::tempdir().unwrap();
+    host(tmp.path(), false);
+    let file = tmp
+        .path()
+        .join("usr/share/docker-desktop/admin-settings.json");
+    run_once_blocking(&config(&server, tmp.path(), true)).unwrap();
+    assert!(file.is_file());
+    server.clear_policy();
+    let outcome = run_once_blocking(&config(&server, tmp.path(), true)).unwrap();
+    assert_eq!(outcome.status, "no-policy");
+    assert!(!file.exists(), "the agent's own file is withdrawn");
+    // A file someone else installed stays.
+    put(
+        tmp.path(),
+        "usr/share/docker-desktop/admin-settings.json",
+        "{\"configurationFileVersion\": 2}\n",
+    );
+    run_once_blocking(&config(&server, tmp.path(), true)).unwrap();
+    assert!(file.is_file());
+}
+
+#[test]
 fn a_machine_with_the_real_formats_reports_every_user() {
     let server = TestReceiver::start(TOKEN, Some(baseline()));
     let tmp = tempfile::tempdir().unwrap();
