@@ -241,3 +241,38 @@ fn desktops_own_daemon_json_is_read_when_the_host_has_none() {
         Some("etc/docker/daemon.json")
     );
 }
+
+/// The report of the fake Linux host, pinned as a golden file (uids redacted: they depend on who
+/// runs the tests). `UPDATE_GOLDEN=1` rewrites it. It doubles as the wire example for servers.
+#[test]
+fn the_linux_host_report_matches_its_golden_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    linux_host(tmp.path());
+    let mut value = serde_json::to_value(report_of(tmp.path())).unwrap();
+    for user in value["users"].as_array_mut().unwrap() {
+        user["uid"] = serde_json::Value::Null;
+    }
+    let text = serde_json::to_string_pretty(&sorted(value)).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/golden/linux-host-report.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(text, want, "differs from {}", path.display());
+}
+
+/// Keys sorted at every level, whatever order `serde_json::Map` keeps.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
