@@ -782,6 +782,72 @@ mod tests {
         assert_eq!(errs.len(), expected.len(), "{errs:#?}");
     }
 
+    /// A valid value of each kind, and one of the wrong type.
+    fn sample(kind: ValueKind) -> (Value, Value) {
+        match kind {
+            ValueKind::Bool => (json!(true), json!("true")),
+            ValueKind::String => (json!("x"), json!(1)),
+            ValueKind::Integer { min, .. } => (json!(min), json!("1")),
+            ValueKind::Enum(values) => (json!(values[0]), json!("not-a-choice")),
+            ValueKind::JsonObjectString => (json!("{\"debug\": false}"), json!("[1]")),
+            ValueKind::Cidr => (json!("10.0.0.0/8"), json!("10.0.0.0/33")),
+            ValueKind::StringList => (json!(["a"]), json!("a")),
+            ValueKind::StringOrList => (json!("a,b"), json!(3)),
+        }
+    }
+
+    #[test]
+    fn every_documented_key_accepts_its_shape_and_names_itself_when_wrong() {
+        for spec in KEYS {
+            let (good, bad, bad_path) = match spec.shape {
+                Shape::Flag(kind) => {
+                    let (g, b) = sample(kind);
+                    (
+                        json!({"locked": true, "value": g}),
+                        json!({"locked": true, "value": b}),
+                        format!("{}.value", spec.name),
+                    )
+                }
+                Shape::Group(fields) => {
+                    let mut g = json!({"locked": true});
+                    for f in fields {
+                        g[f.name] = sample(f.kind).0;
+                    }
+                    let mut b = g.clone();
+                    b[fields[0].name] = sample(fields[0].kind).1;
+                    (g, b, format!("{}.{}", spec.name, fields[0].name))
+                }
+                Shape::Flags(fields) => {
+                    let mut g = json!({});
+                    for f in fields {
+                        g[f.name] = json!({"locked": false, "value": sample(f.kind).0});
+                    }
+                    let mut b = g.clone();
+                    b[fields[0].name]["value"] = sample(fields[0].kind).1;
+                    (g, b, format!("{}.{}.value", spec.name, fields[0].name))
+                }
+                Shape::Eci => (
+                    json!({"locked": true, "value": true}),
+                    json!({"locked": true, "value": "on"}),
+                    format!("{}.value", spec.name),
+                ),
+                Shape::DirectoryList => (
+                    json!([{"path": "$HOME", "sharedByDefault": true}]),
+                    json!([{"path": 7}]),
+                    format!("{}[0].path", spec.name),
+                ),
+            };
+            let ok = Policy::from_value(json!({"configurationFileVersion": 2, spec.name: good}));
+            assert!(ok.is_ok(), "{}: {:?}", spec.name, ok.err());
+            let errs = errors(json!({"configurationFileVersion": 2, spec.name: bad}));
+            assert_eq!(errs.len(), 1, "{}: {errs:?}", spec.name);
+            assert!(
+                errs[0].starts_with(&format!("{bad_path}: expected ")),
+                "{errs:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_missing_version_and_a_non_object_are_named() {
         assert_eq!(
