@@ -31,6 +31,28 @@ pub const ACTIONS: &[&str] = &[
     UNASSIGNED,
 ];
 
+/// Activity-log actions of the fleet's other changes, so every writer uses the same names.
+pub mod actions {
+    /// A policy was created (its version 1).
+    pub const POLICY_CREATED: &str = "fleet.policy.created";
+    /// A policy got a new version.
+    pub const POLICY_VERSIONED: &str = "fleet.policy.versioned";
+    /// A policy was deleted.
+    pub const POLICY_DELETED: &str = "fleet.policy.deleted";
+    /// A policy was assigned to a scope.
+    pub const POLICY_ASSIGNED: &str = "fleet.policy.assigned";
+    /// An assignment was removed.
+    pub const POLICY_UNASSIGNED: &str = "fleet.policy.unassigned";
+    /// An enrollment token was created.
+    pub const ENROLL_TOKEN_CREATED: &str = "fleet.enroll_token.created";
+    /// An enrollment token was revoked.
+    pub const ENROLL_TOKEN_REVOKED: &str = "fleet.enroll_token.revoked";
+    /// A machine enrolled.
+    pub const MACHINE_ENROLLED: &str = "fleet.machine.enrolled";
+    /// A machine's credential was revoked.
+    pub const MACHINE_REVOKED: &str = "fleet.machine.revoked";
+}
+
 /// The activity-log action for a status change, or `None` when nothing worth logging changed.
 /// `previous` is `None` for a machine's first assessment.
 pub fn transition(
