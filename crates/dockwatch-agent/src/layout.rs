@@ -128,7 +128,7 @@ pub fn in_homes(root: &Path, homes: &str, inside: &str) -> Vec<String> {
     if homes == "root" {
         return vec![format!("root/{inside}")];
     }
-    let Ok(entries) = std::fs::read_dir(root.join(homes)) else {
+    let Ok(entries) = std::fs::read_dir(crate::rooted::resolve(root, homes)) else {
         return vec![];
     };
     let mut out: Vec<String> = entries

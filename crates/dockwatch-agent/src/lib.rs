@@ -12,6 +12,7 @@ pub mod client;
 pub mod error;
 pub mod layout;
 pub mod probe;
+pub mod rooted;
 pub mod run;
 pub mod state;
 #[cfg(feature = "test-receiver")]

@@ -276,3 +276,30 @@ fn sorted(value: serde_json::Value) -> serde_json::Value {
         other => other,
     }
 }
+
+/// A host mounted at a folder: its absolute symbolic links must resolve inside the root, not in
+/// the agent's own filesystem.
+#[cfg(unix)]
+#[test]
+fn absolute_links_in_the_host_tree_stay_under_the_root() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    put(
+        root,
+        "var/home/alice/.docker/desktop/settings-store.json",
+        common::SETTINGS_STORE,
+    );
+    put(root, "opt/docker-etc/daemon.json", r#"{"icc": false}"#);
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    symlink("/var/home", root.join("home")).unwrap();
+    symlink("/opt/docker-etc", root.join("etc/docker")).unwrap();
+    let r = report_of(root);
+    assert_eq!(r.users.len(), 1, "{:?}", r.warnings);
+    assert_eq!(r.users[0].account, "alice");
+    assert_eq!(
+        r.users[0].files[0].path,
+        "home/alice/.docker/desktop/settings-store.json"
+    );
+    assert_eq!(r.engine.daemon_json.unwrap()["icc"], json!(false));
+}

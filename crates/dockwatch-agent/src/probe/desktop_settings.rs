@@ -8,7 +8,7 @@ use dockwatch_core::settings::report::{
     SettingsFileKind, UserSettings, bounded_value,
 };
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Reads users' Desktop settings.
 pub(crate) struct DesktopSettingsProbe;
@@ -25,13 +25,16 @@ impl Probe for DesktopSettingsProbe {
 
     fn run(&self, ctx: &ProbeContext, report: &mut MachineReport) {
         for layout in HOME_LAYOUTS {
-            for (account, home) in homes(&ctx.path(layout.homes), layout.single) {
-                let dir = home.join(layout.settings_dir);
+            for account in accounts(ctx, layout.homes, layout.single) {
+                let home_rel = if layout.single {
+                    layout.homes.to_string()
+                } else {
+                    format!("{}/{account}", layout.homes)
+                };
                 let mut files = Vec::new();
                 for (name, kind) in FILES {
-                    let path = dir.join(name);
-                    let rel = ctx.rel(&path);
-                    match read_json(&path) {
+                    let rel = format!("{home_rel}/{}/{name}", layout.settings_dir);
+                    match read_json(&ctx.path(&rel)) {
                         Ok(None) => {}
                         Ok(Some(Value::Object(map))) => {
                             if map.len() > MAX_KEYS_PER_FILE {
@@ -75,10 +78,11 @@ impl Probe for DesktopSettingsProbe {
                     return;
                 }
                 files.truncate(MAX_FILES_PER_USER);
+                let home = ctx.path(&home_rel);
                 report.users.push(UserSettings {
                     account,
                     uid: owner_uid(&home),
-                    email: git_email(&home),
+                    email: git_email(&ctx.path(&format!("{home_rel}/.gitconfig"))),
                     files,
                 });
             }
@@ -86,22 +90,22 @@ impl Probe for DesktopSettingsProbe {
     }
 }
 
-/// (account, home) pairs under a folder of homes, sorted by name.
-fn homes(dir: &Path, single: bool) -> Vec<(String, PathBuf)> {
+/// Account names under a folder of homes (sorted), or the single home's own name.
+fn accounts(ctx: &ProbeContext, homes: &str, single: bool) -> Vec<String> {
     if single {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-        return match name {
-            Some(n) if dir.is_dir() => vec![(n, dir.to_path_buf())],
-            _ => vec![],
+        return if ctx.path(homes).is_dir() {
+            vec![homes.to_string()]
+        } else {
+            vec![]
         };
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = std::fs::read_dir(ctx.path(homes)) else {
         return vec![];
     };
-    let mut out: Vec<_> = entries
+    let mut out: Vec<String> = entries
         .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| ctx.path(&format!("{homes}/{name}")).is_dir())
         .collect();
     out.sort();
     out
@@ -120,8 +124,8 @@ fn owner_uid(_home: &Path) -> Option<u32> {
 
 /// The `[user] email` of the user's `~/.gitconfig`: Desktop's settings don't name the signed-in
 /// account, and a work e-mail is what `user:EMAIL` assignments use.
-fn git_email(home: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(home.join(".gitconfig")).ok()?;
+fn git_email(gitconfig: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(gitconfig).ok()?;
     let mut in_user = false;
     for line in text.lines() {
         let line = line.trim();

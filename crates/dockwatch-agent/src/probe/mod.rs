@@ -55,9 +55,9 @@ impl ProbeContext {
         }
     }
 
-    /// A path under the root.
+    /// A path under the root, symbolic links resolved inside the root (see [`crate::rooted`]).
     pub fn path(&self, rel: &str) -> PathBuf {
-        self.root.join(rel)
+        crate::rooted::resolve(&self.root, rel)
     }
 
     /// A path relative to the root, `/`-separated, for reports.
