@@ -303,3 +303,21 @@ fn absolute_links_in_the_host_tree_stay_under_the_root() {
     );
     assert_eq!(r.engine.daemon_json.unwrap()["icc"], json!(false));
 }
+
+#[test]
+fn a_huge_file_is_not_read_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let huge = format!("{{\"Pad\": \"{}\"}}", "x".repeat(5 * 1024 * 1024));
+    put(tmp.path(), "etc/docker/daemon.json", &huge);
+    let r = report_of(tmp.path());
+    assert!(r.engine.daemon_json.is_none());
+    assert!(
+        r.warnings[0].message.starts_with("larger than"),
+        "{:?}",
+        r.warnings
+    );
+    assert_eq!(
+        r.warnings[0].path.as_deref(),
+        Some("etc/docker/daemon.json")
+    );
+}

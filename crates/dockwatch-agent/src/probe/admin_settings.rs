@@ -1,6 +1,6 @@
 //! The installed `admin-settings.json`, wherever the OS keeps it.
 
-use super::{Probe, ProbeContext, warn};
+use super::{Probe, ProbeContext, read_bounded, warn};
 use crate::layout::ADMIN_SETTINGS_PATHS;
 use dockwatch_core::settings::report::{InstalledAdminSettings, MachineReport};
 use serde_json::Value;
@@ -17,16 +17,11 @@ impl Probe for AdminSettingsProbe {
     fn run(&self, ctx: &ProbeContext, report: &mut MachineReport) {
         for rel in ADMIN_SETTINGS_PATHS {
             let path = ctx.path(rel);
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    warn(
-                        report,
-                        self.name(),
-                        Some(rel.to_string()),
-                        format!("cannot read: {e}"),
-                    );
+            let bytes = match read_bounded(&path) {
+                Ok(Some(b)) => b,
+                Ok(None) => continue,
+                Err(message) => {
+                    warn(report, self.name(), Some(rel.to_string()), message);
                     continue;
                 }
             };

@@ -54,7 +54,8 @@ impl Probe for MachineProbe {
 }
 
 fn first_line(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let bytes = super::read_bounded(path).ok()??;
+    let text = String::from_utf8_lossy(&bytes);
     let line = text.lines().next()?.trim();
     (!line.is_empty()).then(|| line.to_string())
 }

@@ -109,12 +109,32 @@ pub fn collect(ctx: &ProbeContext, agent_version: &str, now_ms: i64) -> MachineR
     report
 }
 
-/// Reads a JSON file: `Ok(None)` when absent; `Err(message)` when unreadable or malformed.
-pub(crate) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, String> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+/// The largest file a probe reads (Desktop's settings files are a few KiB).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a file of at most [`MAX_FILE_BYTES`]: `Ok(None)` when absent.
+pub(crate) fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read: {e}")),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("larger than {MAX_FILE_BYTES} bytes; not read"));
+    }
+    Ok(Some(bytes))
+}
+
+/// Reads a JSON file: `Ok(None)` when absent; `Err(message)` when unreadable, too large or
+/// malformed.
+pub(crate) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, String> {
+    let Some(bytes) = read_bounded(path)? else {
+        return Ok(None);
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     serde_json::from_slice(bytes)
