@@ -144,3 +144,46 @@ fn a_missing_root_and_a_bad_interval_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--interval"));
 }
+
+/// Without `--once` the agent keeps running: it reports, then waits for the next interval.
+#[test]
+fn the_daemon_reports_and_keeps_running() {
+    let server = TestReceiver::start(TOKEN, Some(policy()));
+    let tmp = tempfile::tempdir().unwrap();
+    host(tmp.path(), false);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
+        .args([
+            "agent",
+            "--server",
+            &server.url,
+            "--enroll-token",
+            TOKEN,
+            "--interval",
+            "1h",
+            "--root",
+        ])
+        .arg(tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reports = 0;
+    for _ in 0..300 {
+        reports = server.received(|r| r.reports.len());
+        if reports > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(reports, 1);
+    assert!(still_running, "the daemon exited after its first report");
+    assert!(
+        tmp.path()
+            .join("var/lib/dockwatch-agent/credential.json")
+            .is_file(),
+        "default state dir under --root"
+    );
+}
