@@ -117,7 +117,7 @@ async fn enrolled(
             server: config.server.clone(),
         });
     };
-    let identity = probe::collect(ctx, AGENT_VERSION, SystemClock.now_millis()).machine;
+    let identity = probe::identity(ctx);
     let answer = client
         .enroll(&EnrollRequest {
             enrollment_token: token.clone(),

@@ -91,6 +91,15 @@ pub fn warn(report: &mut MachineReport, probe: &str, path: Option<String>, messa
 
 /// Runs every probe and returns the report (no policy state yet: see `cycle`).
 pub fn collect(ctx: &ProbeContext, agent_version: &str, now_ms: i64) -> MachineReport {
+    collect_with(ctx, agent_version, now_ms, &all())
+}
+
+fn collect_with(
+    ctx: &ProbeContext,
+    agent_version: &str,
+    now_ms: i64,
+    probes: &[Box<dyn Probe>],
+) -> MachineReport {
     let mut report = MachineReport {
         schema: REPORT_SCHEMA,
         agent_version: agent_version.into(),
@@ -103,7 +112,7 @@ pub fn collect(ctx: &ProbeContext, agent_version: &str, now_ms: i64) -> MachineR
         desktop_version: None,
         warnings: Vec::new(),
     };
-    for probe in all() {
+    for probe in probes {
         probe.run(ctx, &mut report);
     }
     report
@@ -111,6 +120,12 @@ pub fn collect(ctx: &ProbeContext, agent_version: &str, now_ms: i64) -> MachineR
 
 /// The largest file a probe reads (Desktop's settings files are a few KiB).
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Only the machine's identity (for enrollment).
+pub fn identity(ctx: &ProbeContext) -> MachineIdentity {
+    let mut report = collect_with(ctx, "", 0, &[Box::new(machine::MachineProbe)]);
+    std::mem::take(&mut report.machine)
+}
 
 /// Reads a file of at most [`MAX_FILE_BYTES`]: `Ok(None)` when absent.
 pub(crate) fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, String> {
@@ -140,4 +155,30 @@ pub(crate) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, String
     serde_json::from_slice(bytes)
         .map(Some)
         .map_err(|e| format!("not valid JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new probe is one file plus one line in `all()`: this fails if the line is forgotten.
+    #[test]
+    fn every_probe_file_is_registered_once() {
+        let names: Vec<&str> = all().iter().map(|p| p.name()).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/probe");
+        let files = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name() != "mod.rs")
+            .count();
+        assert_eq!(
+            files,
+            names.len(),
+            "probe files vs registered probes {names:?}"
+        );
+    }
 }
