@@ -75,7 +75,6 @@ VERSION_ID="24.04"
 VERSION="24.04.1 LTS (Noble Numbat)"
 ID=ubuntu
 ID_LIKE=debian
-HOME_URL="https://www.ubuntu.com/"
 "#;
 
 /// A Linux host: two users (one per settings format), root with a broken file, daemon.json.

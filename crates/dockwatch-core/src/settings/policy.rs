@@ -664,7 +664,7 @@ mod tests {
                       "pac": "", "embeddedPac": "", "transparentPorts": ""},
   "enhancedContainerIsolation": {"locked": true, "value": true,
     "dockerSocketMount": {
-      "imageList": {"images": ["docker.io/localstack/localstack:*", "docker.io/testcontainers/ryuk:*"]},
+      "imageList": {"images": ["registry.example/localstack/localstack:*", "registry.example/testcontainers/ryuk:*"]},
       "commandList": {"type": "deny", "commands": ["push"]}}},
   "linuxVM": {
     "wslEngineEnabled": {"locked": false, "value": false},
