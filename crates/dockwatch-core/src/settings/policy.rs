@@ -654,7 +654,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The example file from Docker's "Configure Settings Management with a JSON file" page.
+    /// The example file from Docker's "Configure Settings Management with a JSON file" page
+    /// (image names moved to a placeholder registry host).
     pub(crate) const DOCKER_EXAMPLE: &str = r#"{
   "configurationFileVersion": 2,
   "exposeDockerAPIOnTCP2375": {"locked": true, "value": false},
