@@ -5,12 +5,22 @@
 //! [`FileSet`] it is given.
 
 pub mod apk;
+pub mod dotnet;
 pub mod dpkg;
+pub mod golang;
+pub mod java;
+pub(crate) mod langpkg;
+pub mod license;
+pub mod npm;
 pub mod os_release;
+pub mod php;
 pub mod purl;
+pub mod python;
 #[cfg(test)]
 mod reference_tests;
 pub mod rpm;
+pub mod ruby;
+pub mod rust;
 mod warning_cap;
 
 use crate::fs::FileSet;
@@ -70,6 +80,14 @@ pub fn all() -> Vec<Box<dyn Cataloger>> {
         Box::new(dpkg::DpkgCataloger),
         Box::new(apk::ApkCataloger),
         Box::new(rpm::RpmCataloger),
+        Box::new(python::Python),
+        Box::new(npm::Npm),
+        Box::new(golang::Golang),
+        Box::new(rust::Rust),
+        Box::new(java::Java),
+        Box::new(ruby::Ruby),
+        Box::new(php::Php),
+        Box::new(dotnet::Dotnet),
     ]
 }
 
