@@ -390,3 +390,15 @@ fn unreadable_paths_are_named() {
     let e = decode_file(dir.path()).unwrap_err().to_string();
     assert!(e.contains(&dir.path().display().to_string()), "{e}");
 }
+
+#[test]
+fn files_over_the_size_limit_are_refused_before_reading() {
+    let path = dockwatch_testdata::fixture("trivy/sbom/pkg/sbom/cyclonedx/testdata/happy/bom.json");
+    let e = dockwatch_image::sbom::decode::decode_file_within(&path, 100)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bom.json") && e.contains("limit of 100 bytes"),
+        "{e}"
+    );
+}
