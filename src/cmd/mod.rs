@@ -1,6 +1,7 @@
 //! The command line: one module per command, each owning its clap `Args` and a `run`.
 
 pub mod sbom;
+pub mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -48,12 +49,15 @@ pub enum LogFormat {
 pub enum Command {
     /// Write the software bill of materials of an image or a filesystem.
     Sbom(sbom::Args),
+    /// Run the server (API, console) on embedded SQLite or PostgreSQL.
+    Serve(serve::Args),
 }
 
 /// Runs the chosen command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 
