@@ -19,6 +19,7 @@ pub mod repos;
 pub mod secret;
 pub mod sso;
 pub mod teams;
+pub mod testing;
 pub mod tokens;
 pub mod users;
 
