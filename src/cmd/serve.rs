@@ -64,20 +64,37 @@ struct ConfigFile {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let file = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
-            toml::from_str::<ConfigFile>(&text).with_context(|| format!("config file {}", path.display()))?
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config file {}", path.display()))?;
+            toml::from_str::<ConfigFile>(&text)
+                .with_context(|| format!("config file {}", path.display()))?
         }
         None => ConfigFile::default(),
     };
-    let listen = args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let store_config = StoreConfig {
-        database_url: args.database_url.or(file.database_url).filter(|u| !u.is_empty()),
-        data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("dockwatch-data")),
+        database_url: args
+            .database_url
+            .or(file.database_url)
+            .filter(|u| !u.is_empty()),
+        data_dir: args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("dockwatch-data")),
         max_connections: args.max_connections.or(file.max_connections).unwrap_or(16),
     };
     if let Some(url) = &store_config.database_url {
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:")) {
-            bail!("--database-url {}: expected postgres://, postgresql:// or sqlite:", redact(url));
+        if !(url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || url.starts_with("sqlite:"))
+        {
+            bail!(
+                "--database-url {}: expected postgres://, postgresql:// or sqlite:",
+                redact(url)
+            );
         }
     }
     let server_config = ServerConfig {
@@ -86,32 +103,72 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         ..ServerConfig::default()
     };
-    let bootstrap_org = args.bootstrap_org.or(file.bootstrap_org).unwrap_or_else(|| "default".into());
-    let bootstrap_email = args.bootstrap_email.or(file.bootstrap_email).unwrap_or_else(|| "owner@dockwatch.localhost".into());
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let bootstrap_org = args
+        .bootstrap_org
+        .or(file.bootstrap_org)
+        .unwrap_or_else(|| "default".into());
+    let bootstrap_email = args
+        .bootstrap_email
+        .or(file.bootstrap_email)
+        .unwrap_or_else(|| "owner@dockwatch.localhost".into());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(async move {
         let where_ = match &store_config.database_url {
             Some(url) => redact(url),
-            None => store_config.data_dir.join("dockwatch.db").display().to_string(),
+            None => store_config
+                .data_dir
+                .join("dockwatch.db")
+                .display()
+                .to_string(),
         };
-        let store = Store::open(&store_config).await.with_context(|| format!("opening the database {where_}"))?;
+        let store = Store::open(&store_config)
+            .await
+            .with_context(|| format!("opening the database {where_}"))?;
         tracing::info!(database = %where_, "Database ready.");
         if store.has_no_users().await? {
-            first_start(&store, args.bootstrap_token.as_deref(), &bootstrap_email, &bootstrap_org, listen).await?;
+            first_start(
+                &store,
+                args.bootstrap_token.as_deref(),
+                &bootstrap_email,
+                &bootstrap_org,
+                listen,
+            )
+            .await?;
         }
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
         tracing::info!(address = %listener.local_addr()?, "Serving.");
         let state = AppState::new(store, server_config).map_err(anyhow::Error::msg)?;
-        dockwatch_server::serve(state, listener).await.context("serving")?;
+        dockwatch_server::serve(state, listener)
+            .await
+            .context("serving")?;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-async fn first_start(store: &Store, token: Option<&str>, email: &str, org: &str, listen: SocketAddr) -> anyhow::Result<()> {
+async fn first_start(
+    store: &Store,
+    token: Option<&str>,
+    email: &str,
+    org: &str,
+    listen: SocketAddr,
+) -> anyhow::Result<()> {
     match token.filter(|t| !t.is_empty()) {
         Some(token) => {
-            if store.bootstrap(token, email, org).await.context("bootstrapping the first owner")? {
-                tracing::info!(email, organization = org, "Created the first owner, organization and API token from DOCKWATCH_BOOTSTRAP_TOKEN.");
+            if store
+                .bootstrap(token, email, org)
+                .await
+                .context("bootstrapping the first owner")?
+            {
+                tracing::info!(
+                    email,
+                    organization = org,
+                    "Created the first owner, organization and API token from DOCKWATCH_BOOTSTRAP_TOKEN."
+                );
             }
         }
         None => {
@@ -145,7 +202,10 @@ fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

@@ -9,10 +9,10 @@ use axum::http::{header, request::Parts};
 use axum::middleware::Next;
 use axum::response::Response;
 use dockwatch_core::org::{Role, Scope};
+use dockwatch_store::Actor;
 use dockwatch_store::orgs::Org;
 use dockwatch_store::tokens::AccessToken;
 use dockwatch_store::users::User;
-use dockwatch_store::Actor;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "dockwatch_session";
@@ -31,12 +31,16 @@ pub struct Principal {
 impl Principal {
     /// The user, or 403 for organization tokens.
     pub fn require_user(&self) -> ApiResult<&User> {
-        self.user.as_ref().ok_or_else(|| ApiError::Forbidden("organization tokens cannot act as a user".into()))
+        self.user
+            .as_ref()
+            .ok_or_else(|| ApiError::Forbidden("organization tokens cannot act as a user".into()))
     }
 
     /// The highest role the credential allows (a token's scope caps its user's role).
     fn scope_cap(&self) -> Role {
-        self.token.as_ref().map_or(Role::Owner, |t| t.max_scope().max_role())
+        self.token
+            .as_ref()
+            .map_or(Role::Owner, |t| t.max_scope().max_role())
     }
 
     /// Refuses a credential whose scope is below `scope` (for actions outside organizations).
@@ -44,7 +48,11 @@ impl Principal {
         match &self.token {
             Some(t) if t.max_scope() < scope => Err(ApiError::Forbidden(format!(
                 "this token's scopes ({}) do not include {}",
-                t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
+                t.scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 scope.as_str()
             ))),
             _ => Ok(()),
@@ -56,12 +64,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts.extensions.get::<Self>().cloned().ok_or_else(|| ApiError::Unauthorized("sign in or send a bearer token".into()))
+        parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or_else(|| ApiError::Unauthorized("sign in or send a bearer token".into()))
     }
 }
 
 /// Middleware: resolves the credentials or answers 401, before anything else runs.
-pub async fn require_auth(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_auth(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let (mut parts, body) = req.into_parts();
     let principal = authenticate(&state, &parts).await?;
     parts.extensions.insert(principal);
@@ -81,26 +97,49 @@ async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principal> {
         let secret = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::Unauthorized("the authorization header must be `Bearer <token>`".into()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the authorization header must be `Bearer <token>`".into())
+            })?;
         let found = state.store.authenticate_token(secret).await?;
-        let found = found.ok_or_else(|| ApiError::Unauthorized("unknown, revoked or expired token".into()))?;
+        let found = found
+            .ok_or_else(|| ApiError::Unauthorized("unknown, revoked or expired token".into()))?;
         let actor = match &found.user {
-            Some(u) => Actor { kind: "token".into(), id: found.token.id.clone(), name: format!("{} ({})", found.token.name, u.email), ..actor("", "", "") },
+            Some(u) => Actor {
+                kind: "token".into(),
+                id: found.token.id.clone(),
+                name: format!("{} ({})", found.token.name, u.email),
+                ..actor("", "", "")
+            },
             None => actor("token", &found.token.id, &found.token.name),
         };
-        return Ok(Principal { user: found.user, token: Some(found.token), actor });
+        return Ok(Principal {
+            user: found.user,
+            token: Some(found.token),
+            actor,
+        });
     }
     if let Some(secret) = session_cookie(parts) {
         if let Some(user) = state.store.session_user(secret).await? {
             let a = actor("user", &user.id, &user.email);
-            return Ok(Principal { user: Some(user), token: None, actor: a });
+            return Ok(Principal {
+                user: Some(user),
+                token: None,
+                actor: a,
+            });
         }
-        return Err(ApiError::Unauthorized("the session has expired; sign in again".into()));
+        return Err(ApiError::Unauthorized(
+            "the session has expired; sign in again".into(),
+        ));
     }
-    Err(ApiError::Unauthorized("sign in or send a bearer token".into()))
+    Err(ApiError::Unauthorized(
+        "sign in or send a bearer token".into(),
+    ))
 }
 
 /// The session cookie's value, if the request has one.
@@ -125,14 +164,23 @@ pub struct OrgAccess {
 
 /// Loads `org_name` for the caller and checks it may act as `need`: 404 when the caller cannot
 /// see the organization, 403 when its role (or token scope) is too low.
-pub async fn org_access(state: &AppState, who: &Principal, org_name: &str, need: Role) -> ApiResult<OrgAccess> {
+pub async fn org_access(
+    state: &AppState,
+    who: &Principal,
+    org_name: &str,
+    need: Role,
+) -> ApiResult<OrgAccess> {
     let not_found = || ApiError::NotFound(format!("organization {org_name:?} not found"));
     let (org, role) = match (&who.user, &who.token) {
         (Some(user), _) => {
-            let (org, role) = state.store.org_with_role(org_name, &user.id).await.map_err(|e| match e {
-                dockwatch_store::StoreError::NotFound { .. } => not_found(),
-                e => e.into(),
-            })?;
+            let (org, role) = state
+                .store
+                .org_with_role(org_name, &user.id)
+                .await
+                .map_err(|e| match e {
+                    dockwatch_store::StoreError::NotFound { .. } => not_found(),
+                    e => e.into(),
+                })?;
             (org, role.ok_or_else(not_found)?.min(who.scope_cap()))
         }
         (None, Some(token)) => {
@@ -142,10 +190,16 @@ pub async fn org_access(state: &AppState, who: &Principal, org_name: &str, need:
             }
             (org, who.scope_cap())
         }
-        (None, None) => return Err(ApiError::Unauthorized("sign in or send a bearer token".into())),
+        (None, None) => {
+            return Err(ApiError::Unauthorized(
+                "sign in or send a bearer token".into(),
+            ));
+        }
     };
     if role < need {
-        return Err(ApiError::Forbidden(format!("this needs the {need} role in organization {org_name}; you act as {role}")));
+        return Err(ApiError::Forbidden(format!(
+            "this needs the {need} role in organization {org_name}; you act as {role}"
+        )));
     }
     Ok(OrgAccess { org, role })
 }

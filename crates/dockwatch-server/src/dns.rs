@@ -33,7 +33,8 @@ impl TxtResolver {
                 TokioAsyncResolver::tokio(config, opts)
             }
             None => {
-                let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|e| format!("reading the system DNS configuration: {e}"))?;
+                let (config, _) = hickory_resolver::system_conf::read_system_conf()
+                    .map_err(|e| format!("reading the system DNS configuration: {e}"))?;
                 TokioAsyncResolver::tokio(config, opts)
             }
         };
@@ -46,9 +47,21 @@ impl TxtResolver {
         match self.resolver.txt_lookup(fqdn).await {
             Ok(lookup) => Ok(lookup
                 .iter()
-                .map(|txt| txt.txt_data().iter().map(|d| String::from_utf8_lossy(d)).collect::<String>())
+                .map(|txt| {
+                    txt.txt_data()
+                        .iter()
+                        .map(|d| String::from_utf8_lossy(d))
+                        .collect::<String>()
+                })
                 .collect()),
-            Err(e) if matches!(e.kind(), hickory_resolver::error::ResolveErrorKind::NoRecordsFound { .. }) => Ok(Vec::new()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    hickory_resolver::error::ResolveErrorKind::NoRecordsFound { .. }
+                ) =>
+            {
+                Ok(Vec::new())
+            }
             Err(e) => Err(e.to_string()),
         }
     }

@@ -11,7 +11,10 @@ use utoipa::ToSchema;
 #[derive(Debug)]
 pub enum ApiError {
     /// 400: the request is malformed; names the field when there is one.
-    BadRequest { field: Option<String>, message: String },
+    BadRequest {
+        field: Option<String>,
+        message: String,
+    },
     /// 401: no valid credentials.
     Unauthorized(String),
     /// 403: authenticated, but not allowed.
@@ -51,7 +54,10 @@ pub struct ErrorDetail {
 impl ApiError {
     /// A 400 naming `field`.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Self::BadRequest { field: Some(field.to_owned()), message: format!("{field}: {}", message.into()) }
+        Self::BadRequest {
+            field: Some(field.to_owned()),
+            message: format!("{field}: {}", message.into()),
+        }
     }
 }
 
@@ -60,9 +66,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound { .. } => Self::NotFound(e.to_string()),
             StoreError::Conflict { .. } => Self::Conflict(e.to_string()),
-            StoreError::Invalid(invalid) => {
-                Self::BadRequest { field: Some(invalid.field.clone()), message: invalid.to_string() }
-            }
+            StoreError::Invalid(invalid) => Self::BadRequest {
+                field: Some(invalid.field.clone()),
+                message: invalid.to_string(),
+            },
             other => Self::Internal(other.to_string()),
         }
     }
@@ -71,7 +78,9 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, field) = match self {
-            Self::BadRequest { field, message } => (StatusCode::BAD_REQUEST, "invalid-request", message, field),
+            Self::BadRequest { field, message } => {
+                (StatusCode::BAD_REQUEST, "invalid-request", message, field)
+            }
             Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m, None),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m, None),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, "not-found", m, None),
@@ -85,16 +94,32 @@ impl IntoResponse for ApiError {
                     },
                 };
                 let mut resp = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
-                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
                 return resp;
             }
             Self::BadGateway(m) => (StatusCode::BAD_GATEWAY, "upstream-failed", m, None),
             Self::Internal(m) => {
                 tracing::error!(error = %m, "Request failed.");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log".to_owned(), None)
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; see the server log".to_owned(),
+                    None,
+                )
             }
         };
-        (status, axum::Json(ErrorBody { error: ErrorDetail { code, message, field } })).into_response()
+        (
+            status,
+            axum::Json(ErrorBody {
+                error: ErrorDetail {
+                    code,
+                    message,
+                    field,
+                },
+            }),
+        )
+            .into_response()
     }
 }
 

@@ -10,19 +10,29 @@ use std::net::SocketAddr;
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// A JSON body, deserialized with the path of the field at fault on error.
+/// A JSON body, read but not yet parsed: handlers check the caller's role first and parse
+/// after, so a caller without the right gets 403 whatever the body holds.
 #[derive(Debug)]
-pub struct ApiJson<T>(pub T);
+pub struct JsonBody(Bytes);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl JsonBody {
+    /// Deserializes the body; errors are 400s naming the field at fault.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        parse_json(&self.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::BadRequest {
-            field: Some("body".into()),
-            message: format!("request body: unreadable or larger than {MAX_BODY_BYTES} bytes"),
-        })?;
-        parse_json(&bytes).map(ApiJson)
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::BadRequest {
+                field: Some("body".into()),
+                message: format!("request body: unreadable or larger than {MAX_BODY_BYTES} bytes"),
+            })?;
+        Ok(Self(bytes))
     }
 }
 
@@ -34,12 +44,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         let message = inner.to_string();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::BadRequest { field: None, message: format!("request body: malformed JSON: {message}") };
+            return ApiError::BadRequest {
+                field: None,
+                message: format!("request body: malformed JSON: {message}"),
+            };
         }
         // serde names unknown and missing fields in the message, at the enclosing path.
-        let named = ["unknown field `", "missing field `"]
-            .iter()
-            .find_map(|p| message.strip_prefix(p).and_then(|rest| rest.split('`').next()));
+        let named = ["unknown field `", "missing field `"].iter().find_map(|p| {
+            message
+                .strip_prefix(p)
+                .and_then(|rest| rest.split('`').next())
+        });
         let field = match (named, path.as_str()) {
             (Some(name), "." | "") => name.to_owned(),
             // Unknown fields already end the path; missing ones are named below their parent.
@@ -48,7 +63,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             (None, ".") => "body".to_owned(),
             (None, p) => p.to_owned(),
         };
-        ApiError::BadRequest { message: format!("{field}: {message}"), field: Some(field) }
+        ApiError::BadRequest {
+            message: format!("{field}: {message}"),
+            field: Some(field),
+        }
     })
 }
 
@@ -65,7 +83,10 @@ impl ClientInfo {
     /// Reads the peer address (when served with connect info) and the user agent.
     pub fn from_parts(parts: &Parts) -> Self {
         Self {
-            ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+            ip: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)
@@ -112,10 +133,19 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         assert_eq!(field(r#"{"name": 1}"#).as_deref(), Some("name"));
-        assert_eq!(field(r#"{"name": "a", "nmae": 1}"#).as_deref(), Some("nmae"));
+        assert_eq!(
+            field(r#"{"name": "a", "nmae": 1}"#).as_deref(),
+            Some("nmae")
+        );
         assert_eq!(field(r#"{}"#).as_deref(), Some("name"));
-        assert_eq!(field(r#"{"name": "a", "inner": {"count": -1}}"#).as_deref(), Some("inner.count"));
-        assert_eq!(field(r#"{"name": "a", "inner": {"x": 1}}"#).as_deref(), Some("inner.x"));
+        assert_eq!(
+            field(r#"{"name": "a", "inner": {"count": -1}}"#).as_deref(),
+            Some("inner.count")
+        );
+        assert_eq!(
+            field(r#"{"name": "a", "inner": {"x": 1}}"#).as_deref(),
+            Some("inner.x")
+        );
         assert_eq!(field(r#"{"name": "#), None);
     }
 }

@@ -22,7 +22,10 @@ pub struct Status {
 /// Liveness.
 #[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, body = Status)))]
 pub async fn healthz() -> Json<Status> {
-    Json(Status { status: "ok".into(), schema_version: None })
+    Json(Status {
+        status: "ok".into(),
+        schema_version: None,
+    })
 }
 
 /// Readiness: the database is reachable and its migrations are current.
@@ -30,19 +33,39 @@ pub async fn healthz() -> Json<Status> {
     responses((status = 200, body = Status), (status = 503, body = Status)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Status>) {
     match state.store.readiness().await {
-        Ok(r) if r.is_current() => (StatusCode::OK, Json(Status { status: "ok".into(), schema_version: Some(r.applied) })),
+        Ok(r) if r.is_current() => (
+            StatusCode::OK,
+            Json(Status {
+                status: "ok".into(),
+                schema_version: Some(r.applied),
+            }),
+        ),
         Ok(r) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(Status { status: format!("schema version {} but this build expects {}", r.applied, r.expected), schema_version: Some(r.applied) }),
+            Json(Status {
+                status: format!(
+                    "schema version {} but this build expects {}",
+                    r.applied, r.expected
+                ),
+                schema_version: Some(r.applied),
+            }),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "Readiness check failed.");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Status { status: "database unreachable".into(), schema_version: None }))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Status {
+                    status: "database unreachable".into(),
+                    schema_version: None,
+                }),
+            )
         }
     }
 }
 
 /// The health routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }

@@ -64,7 +64,12 @@ impl AppState {
     /// State for `store` and `config`.
     pub fn new(store: Store, config: ServerConfig) -> Result<Self, String> {
         let resolver = dns::TxtResolver::new(config.dns_resolver)?;
-        Ok(Self { store, config: Arc::new(config), limiter: Arc::default(), resolver })
+        Ok(Self {
+            store,
+            config: Arc::new(config),
+            limiter: Arc::default(),
+            resolver,
+        })
     }
 }
 
@@ -84,7 +89,10 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(|| async { error::ApiError::NotFound("no such route".into()) })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -98,7 +106,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     store.close().await;
     Ok(())
 }

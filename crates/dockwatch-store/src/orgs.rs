@@ -214,7 +214,10 @@ impl Store {
     /// The organization with this id, as a list (empty when it was deleted).
     pub async fn orgs_by_id(&self, org_id: &str) -> Result<Vec<Org>> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1");
-        let rows: Vec<OrgRow> = sqlx::query_as(&sql).bind(org_id).fetch_all(self.pool()).await?;
+        let rows: Vec<OrgRow> = sqlx::query_as(&sql)
+            .bind(org_id)
+            .fetch_all(self.pool())
+            .await?;
         rows.into_iter().map(org).collect()
     }
 }

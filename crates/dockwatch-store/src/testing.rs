@@ -1,8 +1,8 @@
 //! Test support: a fresh PostgreSQL database per test run, dropped afterwards. Used by the
 //! store's own story test and by the end-to-end tests; not used by the server.
 
-use sqlx::Connection;
 use sqlx::AnyConnection;
+use sqlx::Connection;
 
 /// The PostgreSQL server tests use: `DOCKWATCH_TEST_POSTGRES_URL`, default
 /// `postgres://postgres@127.0.0.1:5432/test`.
@@ -27,12 +27,21 @@ impl TempDatabase {
         let base_url = postgres_base_url();
         let name = format!("dw_test_{}", uuid::Uuid::now_v7().simple());
         let mut conn = AnyConnection::connect(&base_url).await?;
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await?;
         conn.close().await?;
         let (prefix, rest) = base_url.rsplit_once('/').unwrap_or((&base_url, ""));
-        let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+        let query = rest
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
         let url = format!("{prefix}/{name}{query}");
-        Ok(Self { base_url, name, url })
+        Ok(Self {
+            base_url,
+            name,
+            url,
+        })
     }
 
     /// Drops the database (set `DOCKWATCH_TEST_KEEP_DB=1` to keep it for debugging).
@@ -42,7 +51,12 @@ impl TempDatabase {
             return Ok(());
         }
         let mut conn = AnyConnection::connect(&self.base_url).await?;
-        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn).await?;
+        sqlx::raw_sql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut conn)
+        .await?;
         conn.close().await
     }
 }

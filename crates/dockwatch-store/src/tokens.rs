@@ -90,6 +90,21 @@ fn token(r: TokenRow) -> Result<AccessToken> {
     })
 }
 
+/// A token row followed by its user's email, name and creation time (null for org tokens).
+type TokenUserRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
 const TOKEN_COLUMNS: &str =
     "t.id, t.name, t.user_id, t.org_id, t.scopes, t.created_by, t.created_ms, t.expires_ms";
 
@@ -164,19 +179,7 @@ impl Store {
             "SELECT {TOKEN_COLUMNS}, u.email, u.name, u.created_ms FROM tokens t \
              LEFT JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1"
         );
-        let row: Option<(
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            String,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-        )> = sqlx::query_as(&sql)
+        let row: Option<TokenUserRow> = sqlx::query_as(&sql)
             .bind(secret::hash(secret_value))
             .fetch_optional(self.pool())
             .await?;

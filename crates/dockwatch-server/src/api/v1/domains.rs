@@ -4,7 +4,7 @@ use super::time;
 use crate::AppState;
 use crate::auth::{Principal, org_access};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::JsonBody;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -55,18 +55,39 @@ pub struct AddDomain {
 /// Lists the domains.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/domains", tag = "domains", security(("token" = ["member"])),
     params(("org" = String, Path, description = "Organization name")), responses((status = 200, body = Vec<DomainView>)))]
-pub async fn list(State(state): State<AppState>, who: Principal, Path(org): Path<String>) -> ApiResult<Json<Vec<DomainView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Vec<DomainView>>> {
     let a = org_access(&state, &who, &org, Role::Member).await?;
-    Ok(Json(state.store.domains(&a.org.id).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        state
+            .store
+            .domains(&a.org.id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Adds a domain; the answer holds the TXT record to publish.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/domains", tag = "domains", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name")), request_body = AddDomain,
     responses((status = 201, body = DomainView), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn add(State(state): State<AppState>, who: Principal, Path(org): Path<String>, ApiJson(body): ApiJson<AddDomain>) -> ApiResult<(StatusCode, Json<DomainView>)> {
+pub async fn add(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+    raw: JsonBody,
+) -> ApiResult<(StatusCode, Json<DomainView>)> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let d = state.store.add_domain(&who.actor, &a.org, body.name.trim()).await?;
+    let body: AddDomain = raw.parse()?;
+    let d = state
+        .store
+        .add_domain(&who.actor, &a.org, body.name.trim())
+        .await?;
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 
@@ -74,7 +95,11 @@ pub async fn add(State(state): State<AppState>, who: Principal, Path(org): Path<
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/domains/{domain}", tag = "domains", security(("token" = ["member"])),
     params(("org" = String, Path, description = "Organization name"), ("domain" = String, Path, description = "Domain name")),
     responses((status = 200, body = DomainView), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get(State(state): State<AppState>, who: Principal, Path((org, domain)): Path<(String, String)>) -> ApiResult<Json<DomainView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, domain)): Path<(String, String)>,
+) -> ApiResult<Json<DomainView>> {
     let a = org_access(&state, &who, &org, Role::Member).await?;
     Ok(Json(state.store.domain(&a.org.id, &domain).await?.into()))
 }
@@ -83,7 +108,11 @@ pub async fn get(State(state): State<AppState>, who: Principal, Path((org, domai
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/domains/{domain}", tag = "domains", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name"), ("domain" = String, Path, description = "Domain name")),
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn remove(State(state): State<AppState>, who: Principal, Path((org, domain)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, domain)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
     let d = state.store.domain(&a.org.id, &domain).await?;
     state.store.remove_domain(&who.actor, &a.org, &d).await?;
@@ -95,25 +124,46 @@ pub async fn remove(State(state): State<AppState>, who: Principal, Path((org, do
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/domains/{domain}/verify", tag = "domains", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name"), ("domain" = String, Path, description = "Domain name")),
     responses((status = 200, body = DomainView), (status = 409, body = crate::error::ErrorBody), (status = 502, body = crate::error::ErrorBody)))]
-pub async fn verify(State(state): State<AppState>, who: Principal, Path((org, domain)): Path<(String, String)>) -> ApiResult<Json<DomainView>> {
+pub async fn verify(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, domain)): Path<(String, String)>,
+) -> ApiResult<Json<DomainView>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
     let d = state.store.domain(&a.org.id, &domain).await?;
     if d.verified_ms.is_some() {
         return Ok(Json(d.into()));
     }
-    let records = state.resolver.txt(&d.name).await.map_err(|e| ApiError::BadGateway(format!("DNS lookup of TXT {}: {e}", d.name)))?;
+    let records = state
+        .resolver
+        .txt(&d.name)
+        .await
+        .map_err(|e| ApiError::BadGateway(format!("DNS lookup of TXT {}: {e}", d.name)))?;
     if !records.iter().any(|r| r.trim() == d.verification_token) {
         return Err(ApiError::Conflict(format!(
             "domain {:?}: no TXT record {:?} found (found {})",
             d.name,
             d.verification_token,
-            if records.is_empty() { "none".to_owned() } else { records.len().to_string() }
+            if records.is_empty() {
+                "none".to_owned()
+            } else {
+                records.len().to_string()
+            }
         )));
     }
-    Ok(Json(state.store.mark_domain_verified(&who.actor, &a.org, &d).await?.into()))
+    Ok(Json(
+        state
+            .store
+            .mark_domain_verified(&who.actor, &a.org, &d)
+            .await?
+            .into(),
+    ))
 }
 
 /// The domain routes.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, add)).routes(routes!(get, remove)).routes(routes!(verify))
+    OpenApiRouter::new()
+        .routes(routes!(list, add))
+        .routes(routes!(get, remove))
+        .routes(routes!(verify))
 }

@@ -47,7 +47,8 @@ impl From<Event> for EventView {
             time: time(e.time_ms),
             actor: serde_json::to_value(&e.actor).unwrap_or_default(),
             target: serde_json::to_value(&e.target).unwrap_or_default(),
-            details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::String(e.details)),
+            details: serde_json::from_str(&e.details)
+                .unwrap_or(serde_json::Value::String(e.details)),
             id: e.id,
             seq: e.seq,
             action: e.action,
@@ -73,9 +74,17 @@ pub struct Page {
     params(("org" = String, Path, description = "Organization name"),
         ("limit" = Option<i64>, Query, description = "At most this many (1 to 1000, default 100)"),
         ("before" = Option<i64>, Query, description = "Only events before this seq")), responses((status = 200, body = Vec<EventView>)))]
-pub async fn list(State(state): State<AppState>, who: Principal, Path(org): Path<String>, page: Result<Query<Page>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<Vec<EventView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<EventView>>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let Query(page) = page.map_err(|e| ApiError::BadRequest { field: None, message: format!("query: {}", e.body_text()) })?;
+    let Query(page) = page.map_err(|e| ApiError::BadRequest {
+        field: None,
+        message: format!("query: {}", e.body_text()),
+    })?;
     let limit = page.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::field("limit", "must be 1 to 1000"));

@@ -4,7 +4,7 @@ use super::time;
 use crate::AppState;
 use crate::auth::{Principal, org_access};
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientInfo};
+use crate::extract::{ClientInfo, JsonBody};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -31,7 +31,13 @@ pub struct InvitationView {
 
 impl From<Invitation> for InvitationView {
     fn from(i: Invitation) -> Self {
-        Self { id: i.id, email: i.email, role: i.role.as_str().into(), created_at: time(i.created_ms), expires_at: time(i.expires_ms) }
+        Self {
+            id: i.id,
+            email: i.email,
+            role: i.role.as_str().into(),
+            created_at: time(i.created_ms),
+            expires_at: time(i.expires_ms),
+        }
     }
 }
 
@@ -88,45 +94,110 @@ pub struct Accepted {
 /// Lists pending invitations.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/invitations", tag = "members", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name")), responses((status = 200, body = Vec<InvitationView>)))]
-pub async fn list(State(state): State<AppState>, who: Principal, Path(org): Path<String>) -> ApiResult<Json<Vec<InvitationView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Vec<InvitationView>>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    Ok(Json(state.store.invitations(&a.org.id).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        state
+            .store
+            .invitations(&a.org.id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Invites someone by email (owners; editors too when the organization's settings allow).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations", tag = "members", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name")), request_body = Invite,
     responses((status = 201, body = CreatedInvitation), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn invite(State(state): State<AppState>, who: Principal, Path(org): Path<String>, ApiJson(body): ApiJson<Invite>) -> ApiResult<(StatusCode, Json<CreatedInvitation>)> {
+pub async fn invite(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+    raw: JsonBody,
+) -> ApiResult<(StatusCode, Json<CreatedInvitation>)> {
     let probe = org_access(&state, &who, &org, Role::Member).await?;
-    let need = if probe.org.settings.editors_can_invite && body.role < Role::Owner { Role::Editor } else { Role::Owner };
+    let least = if probe.org.settings.editors_can_invite {
+        Role::Editor
+    } else {
+        Role::Owner
+    };
+    org_access(&state, &who, &org, least).await?;
+    let body: Invite = raw.parse()?;
+    // Only owners may invite owners.
+    let need = if body.role == Role::Owner {
+        Role::Owner
+    } else {
+        least
+    };
     let a = org_access(&state, &who, &org, need).await?;
     let email = body.email.trim().to_lowercase();
-    let (inv, token) = state.store.invite(&who.actor, &a.org, &email, body.role).await?;
-    Ok((StatusCode::CREATED, Json(CreatedInvitation { invitation: inv.into(), token })))
+    let (inv, token) = state
+        .store
+        .invite(&who.actor, &a.org, &email, body.role)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedInvitation {
+            invitation: inv.into(),
+            token,
+        }),
+    ))
 }
 
 /// Withdraws an invitation.
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/invitations/{invitation_id}", tag = "members", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name"), ("invitation_id" = String, Path, description = "Invitation id")),
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn revoke(State(state): State<AppState>, who: Principal, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    state.store.revoke_invitation(&who.actor, &a.org, &id).await?;
+    state
+        .store
+        .revoke_invitation(&who.actor, &a.org, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Accepts an invitation with its token (no other credentials: the token is the credential).
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "members", security(()), request_body = Accept,
     responses((status = 200, body = Accepted), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn accept(State(state): State<AppState>, client: ClientInfo, ApiJson(body): ApiJson<Accept>) -> ApiResult<Json<Accepted>> {
-    let (org, user, role) = state.store.accept_invitation(&body.token, body.name.trim(), &body.password, client.ip, client.user_agent).await?;
-    Ok(Json(Accepted { organization: org, email: user.email, role: role.as_str().into() }))
+pub async fn accept(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    raw: JsonBody,
+) -> ApiResult<Json<Accepted>> {
+    let body: Accept = raw.parse()?;
+    let (org, user, role) = state
+        .store
+        .accept_invitation(
+            &body.token,
+            body.name.trim(),
+            &body.password,
+            client.ip,
+            client.user_agent,
+        )
+        .await?;
+    Ok(Json(Accepted {
+        organization: org,
+        email: user.email,
+        role: role.as_str().into(),
+    }))
 }
 
 /// The invitation routes that need credentials.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, invite)).routes(routes!(revoke))
+    OpenApiRouter::new()
+        .routes(routes!(list, invite))
+        .routes(routes!(revoke))
 }
 
 /// The acceptance route (public).

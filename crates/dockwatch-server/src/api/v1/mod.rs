@@ -21,7 +21,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 /// Routes that answer without credentials: sign-in, sign-up, accepting an invitation.
 fn public_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(session::routes()).merge(invitations::public_routes())
+    OpenApiRouter::new()
+        .merge(session::routes())
+        .merge(invitations::public_routes())
 }
 
 /// Everything else; wrapped in the authentication middleware.
@@ -41,8 +43,10 @@ fn protected_routes() -> OpenApiRouter<AppState> {
 
 /// The v1 router, with authentication checked before any handler or extractor runs.
 pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let protected = protected_routes()
-        .layer(axum::middleware::from_fn_with_state(state, crate::auth::require_auth));
+    let protected = protected_routes().layer(axum::middleware::from_fn_with_state(
+        state,
+        crate::auth::require_auth,
+    ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(public_routes())
         .merge(protected)
@@ -65,7 +69,10 @@ pub fn time(ms: i64) -> String {
 
 /// Parses an RFC 3339 time into ms since the epoch, naming `field` on error.
 pub fn parse_time(field: &str, text: &str) -> crate::error::ApiResult<i64> {
-    let t = humantime::parse_rfc3339_weak(text)
-        .map_err(|e| crate::error::ApiError::field(field, format!("{text:?} is not an RFC 3339 time: {e}")))?;
-    Ok(t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0))
+    let t = humantime::parse_rfc3339_weak(text).map_err(|e| {
+        crate::error::ApiError::field(field, format!("{text:?} is not an RFC 3339 time: {e}"))
+    })?;
+    Ok(t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0))
 }

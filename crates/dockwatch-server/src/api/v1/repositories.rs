@@ -4,7 +4,7 @@ use super::time;
 use crate::AppState;
 use crate::auth::{Principal, org_access};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::JsonBody;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -75,19 +75,48 @@ pub struct UpdateRepository {
 /// Lists the repositories.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/repositories", tag = "repositories", security(("token" = ["member"])),
     params(("org" = String, Path, description = "Organization name")), responses((status = 200, body = Vec<RepositoryView>)))]
-pub async fn list(State(state): State<AppState>, who: Principal, Path(org): Path<String>) -> ApiResult<Json<Vec<RepositoryView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Vec<RepositoryView>>> {
     let a = org_access(&state, &who, &org, Role::Member).await?;
-    Ok(Json(state.store.repositories(&a.org.id).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        state
+            .store
+            .repositories(&a.org.id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Creates a repository.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/repositories", tag = "repositories", security(("token" = ["editor"])),
     params(("org" = String, Path, description = "Organization name")), request_body = CreateRepository,
     responses((status = 201, body = RepositoryView), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn create(State(state): State<AppState>, who: Principal, Path(org): Path<String>, ApiJson(body): ApiJson<CreateRepository>) -> ApiResult<(StatusCode, Json<RepositoryView>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+    raw: JsonBody,
+) -> ApiResult<(StatusCode, Json<RepositoryView>)> {
     let a = org_access(&state, &who, &org, Role::Editor).await?;
-    let visibility = body.visibility.unwrap_or(a.org.settings.default_repository_visibility);
-    let r = state.store.create_repository(&who.actor, &a.org, &body.name, &body.description, visibility).await?;
+    let body: CreateRepository = raw.parse()?;
+    let visibility = body
+        .visibility
+        .unwrap_or(a.org.settings.default_repository_visibility);
+    let r = state
+        .store
+        .create_repository(
+            &who.actor,
+            &a.org,
+            &body.name,
+            &body.description,
+            visibility,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(r.into())))
 }
 
@@ -95,7 +124,11 @@ pub async fn create(State(state): State<AppState>, who: Principal, Path(org): Pa
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/repositories/{repo}", tag = "repositories", security(("token" = ["member"])),
     params(("org" = String, Path, description = "Organization name"), ("repo" = String, Path, description = "Repository name")),
     responses((status = 200, body = RepositoryView), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get(State(state): State<AppState>, who: Principal, Path((org, repo)): Path<(String, String)>) -> ApiResult<Json<RepositoryView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, repo)): Path<(String, String)>,
+) -> ApiResult<Json<RepositoryView>> {
     let a = org_access(&state, &who, &org, Role::Member).await?;
     Ok(Json(state.store.repository(&a.org.id, &repo).await?.into()))
 }
@@ -104,13 +137,31 @@ pub async fn get(State(state): State<AppState>, who: Principal, Path((org, repo)
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/repositories/{repo}", tag = "repositories", security(("token" = ["editor"])),
     params(("org" = String, Path, description = "Organization name"), ("repo" = String, Path, description = "Repository name")),
     request_body = UpdateRepository, responses((status = 200, body = RepositoryView)))]
-pub async fn update(State(state): State<AppState>, who: Principal, Path((org, repo)): Path<(String, String)>, ApiJson(body): ApiJson<UpdateRepository>) -> ApiResult<Json<RepositoryView>> {
+pub async fn update(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, repo)): Path<(String, String)>,
+    raw: JsonBody,
+) -> ApiResult<Json<RepositoryView>> {
     let a = org_access(&state, &who, &org, Role::Editor).await?;
+    let body: UpdateRepository = raw.parse()?;
     if body.description.is_none() && body.visibility.is_none() {
-        return Err(ApiError::field("visibility", "give description and/or visibility to change"));
+        return Err(ApiError::field(
+            "visibility",
+            "give description and/or visibility to change",
+        ));
     }
     let r = state.store.repository(&a.org.id, &repo).await?;
-    let updated = state.store.update_repository(&who.actor, &a.org, &r, body.description.as_deref(), body.visibility).await?;
+    let updated = state
+        .store
+        .update_repository(
+            &who.actor,
+            &a.org,
+            &r,
+            body.description.as_deref(),
+            body.visibility,
+        )
+        .await?;
     Ok(Json(updated.into()))
 }
 
@@ -118,14 +169,23 @@ pub async fn update(State(state): State<AppState>, who: Principal, Path((org, re
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/repositories/{repo}", tag = "repositories", security(("token" = ["editor"])),
     params(("org" = String, Path, description = "Organization name"), ("repo" = String, Path, description = "Repository name")),
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn delete(State(state): State<AppState>, who: Principal, Path((org, repo)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, repo)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let a = org_access(&state, &who, &org, Role::Editor).await?;
     let r = state.store.repository(&a.org.id, &repo).await?;
-    state.store.delete_repository(&who.actor, &a.org, &r).await?;
+    state
+        .store
+        .delete_repository(&who.actor, &a.org, &r)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The repository routes.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get, update, delete))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, delete))
 }

@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::auth::SESSION_COOKIE;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ClientInfo};
+use crate::extract::{ClientInfo, JsonBody};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -52,7 +52,11 @@ pub struct SignUp {
 }
 
 fn session_cookie(state: &AppState, secret: &str, max_age: u64) -> HeaderValue {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
@@ -63,22 +67,45 @@ fn session_cookie(state: &AppState, secret: &str, max_age: u64) -> HeaderValue {
 /// per email and per IP.
 #[utoipa::path(post, path = "/api/v1/auth/signin", tag = "session", security(()), request_body = SignIn,
     responses((status = 200, body = SignedIn), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
-pub async fn sign_in(State(state): State<AppState>, client: ClientInfo, ApiJson(body): ApiJson<SignIn>) -> ApiResult<Response> {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    raw: JsonBody,
+) -> ApiResult<Response> {
+    let body: SignIn = raw.parse()?;
     let email = body.email.trim().to_lowercase();
-    let keys = vec![format!("email:{email}"), format!("ip:{}", client.ip.clone().unwrap_or_default())];
+    let keys = vec![
+        format!("email:{email}"),
+        format!("ip:{}", client.ip.clone().unwrap_or_default()),
+    ];
     if let Some(wait) = state.limiter.check(&keys) {
         return Err(ApiError::TooManyRequests(wait));
     }
-    let Some(user) = state.store.check_credentials(&email, &body.password).await? else {
+    let Some(user) = state
+        .store
+        .check_credentials(&email, &body.password)
+        .await?
+    else {
         state.limiter.fail(&keys);
         tracing::info!(email = %email, ip = ?client.ip, "Failed sign-in.");
         return Err(ApiError::Unauthorized("wrong email or password".into()));
     };
     state.limiter.succeed(&keys[0]);
     let ttl = state.config.session_ttl;
-    let secret = state.store.create_session(&user.id, ttl.as_millis() as i64).await?;
-    let mut resp = Json(SignedIn { id: user.id, email: user.email, name: user.name }).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &secret, ttl.as_secs()));
+    let secret = state
+        .store
+        .create_session(&user.id, ttl.as_millis() as i64)
+        .await?;
+    let mut resp = Json(SignedIn {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+    })
+    .into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&state, &secret, ttl.as_secs()),
+    );
     Ok(resp)
 }
 
@@ -91,22 +118,44 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiR
         state.store.delete_session(secret).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
     Ok(resp)
 }
 
 /// Creates the first owner and organization with the one-time token printed at first start.
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "session", security(()), request_body = SignUp,
     responses((status = 201, body = SignedIn), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn sign_up(State(state): State<AppState>, ApiJson(body): ApiJson<SignUp>) -> ApiResult<(StatusCode, Json<SignedIn>)> {
+pub async fn sign_up(
+    State(state): State<AppState>,
+    raw: JsonBody,
+) -> ApiResult<(StatusCode, Json<SignedIn>)> {
+    let body: SignUp = raw.parse()?;
     let email = body.email.trim().to_lowercase();
-    let name = if body.name.is_empty() { email.clone() } else { body.name };
+    let name = if body.name.is_empty() {
+        email.clone()
+    } else {
+        body.name
+    };
     let org = body.organization.unwrap_or_else(|| "default".into());
-    let user = state.store.sign_up(&body.token, &email, &name, &body.password, &org).await?;
-    Ok((StatusCode::CREATED, Json(SignedIn { id: user.id, email: user.email, name: user.name })))
+    let user = state
+        .store
+        .sign_up(&body.token, &email, &name, &body.password, &org)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SignedIn {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+        }),
+    ))
 }
 
 /// The session routes (public).
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(sign_in)).routes(routes!(sign_out)).routes(routes!(sign_up))
+    OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(sign_up))
 }

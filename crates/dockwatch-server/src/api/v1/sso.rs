@@ -4,7 +4,7 @@ use super::time;
 use crate::AppState;
 use crate::auth::{Principal, org_access};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::JsonBody;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -35,7 +35,15 @@ pub struct SsoView {
 
 impl From<SsoConnection> for SsoView {
     fn from(c: SsoConnection) -> Self {
-        Self { protocol: c.protocol, issuer: c.issuer, sso_url: c.sso_url, client_id: c.client_id, certificate: c.certificate, enforced: c.enforced, updated_at: time(c.updated_ms) }
+        Self {
+            protocol: c.protocol,
+            issuer: c.issuer,
+            sso_url: c.sso_url,
+            client_id: c.client_id,
+            certificate: c.certificate,
+            enforced: c.enforced,
+            updated_at: time(c.updated_ms),
+        }
     }
 }
 
@@ -68,9 +76,17 @@ pub struct Enforcement {
 fn validate(body: &PutSso) -> ApiResult<()> {
     match body.protocol.as_str() {
         "saml" if !body.certificate.contains("BEGIN CERTIFICATE") => {
-            return Err(ApiError::field("certificate", "a SAML connection needs the IdP's PEM signing certificate"));
+            return Err(ApiError::field(
+                "certificate",
+                "a SAML connection needs the IdP's PEM signing certificate",
+            ));
         }
-        "oidc" if body.client_id.trim().is_empty() => return Err(ApiError::field("client_id", "an OIDC connection needs a client id")),
+        "oidc" if body.client_id.trim().is_empty() => {
+            return Err(ApiError::field(
+                "client_id",
+                "an OIDC connection needs a client id",
+            ));
+        }
         "saml" | "oidc" => {}
         _ => return Err(ApiError::field("protocol", "must be saml or oidc")),
     }
@@ -88,16 +104,26 @@ fn validate(body: &PutSso) -> ApiResult<()> {
 
 impl From<dockwatch_core::org::Invalid> for ApiError {
     fn from(e: dockwatch_core::org::Invalid) -> Self {
-        Self::BadRequest { message: e.to_string(), field: Some(e.field) }
+        Self::BadRequest {
+            message: e.to_string(),
+            field: Some(e.field),
+        }
     }
 }
 
 /// The SSO connection.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/sso", tag = "sso", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name")), responses((status = 200, body = SsoView), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get(State(state): State<AppState>, who: Principal, Path(org): Path<String>) -> ApiResult<Json<SsoView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+) -> ApiResult<Json<SsoView>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let conn = state.store.sso(&a.org.id).await?.ok_or_else(|| ApiError::NotFound(format!("organization {org} has no SSO connection")))?;
+    let conn =
+        state.store.sso(&a.org.id).await?.ok_or_else(|| {
+            ApiError::NotFound(format!("organization {org} has no SSO connection"))
+        })?;
     Ok(Json(conn.into()))
 }
 
@@ -105,8 +131,14 @@ pub async fn get(State(state): State<AppState>, who: Principal, Path(org): Path<
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/sso", tag = "sso", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name")), request_body = PutSso,
     responses((status = 200, body = SsoView), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn put(State(state): State<AppState>, who: Principal, Path(org): Path<String>, ApiJson(body): ApiJson<PutSso>) -> ApiResult<Json<SsoView>> {
+pub async fn put(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+    raw: JsonBody,
+) -> ApiResult<Json<SsoView>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
+    let body: PutSso = raw.parse()?;
     validate(&body)?;
     let conn = SsoConnection {
         protocol: body.protocol,
@@ -117,13 +149,19 @@ pub async fn put(State(state): State<AppState>, who: Principal, Path(org): Path<
         enforced: false,
         updated_ms: 0,
     };
-    Ok(Json(state.store.put_sso(&who.actor, &a.org, &conn).await?.into()))
+    Ok(Json(
+        state.store.put_sso(&who.actor, &a.org, &conn).await?.into(),
+    ))
 }
 
 /// Removes the SSO connection (and its enforcement).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/sso", tag = "sso", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name")), responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn delete(State(state): State<AppState>, who: Principal, Path(org): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+) -> ApiResult<StatusCode> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
     state.store.delete_sso(&who.actor, &a.org).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -133,12 +171,26 @@ pub async fn delete(State(state): State<AppState>, who: Principal, Path(org): Pa
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/sso/enforcement", tag = "sso", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name")), request_body = Enforcement,
     responses((status = 200, body = SsoView), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn enforce(State(state): State<AppState>, who: Principal, Path(org): Path<String>, ApiJson(body): ApiJson<Enforcement>) -> ApiResult<Json<SsoView>> {
+pub async fn enforce(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+    raw: JsonBody,
+) -> ApiResult<Json<SsoView>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    Ok(Json(state.store.set_sso_enforced(&who.actor, &a.org, body.enforced).await?.into()))
+    let body: Enforcement = raw.parse()?;
+    Ok(Json(
+        state
+            .store
+            .set_sso_enforced(&who.actor, &a.org, body.enforced)
+            .await?
+            .into(),
+    ))
 }
 
 /// The SSO routes.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get, put, delete)).routes(routes!(enforce))
+    OpenApiRouter::new()
+        .routes(routes!(get, put, delete))
+        .routes(routes!(enforce))
 }
