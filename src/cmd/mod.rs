@@ -1,7 +1,13 @@
 //! The command line: one module per command, each owning its clap `Args` and a `run`.
 
+pub mod client;
+pub mod member;
+pub mod org;
+pub mod repo;
 pub mod sbom;
 pub mod serve;
+pub mod team;
+pub mod token;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -51,6 +57,16 @@ pub enum Command {
     Sbom(sbom::Args),
     /// Run the server (API, console) on embedded SQLite or PostgreSQL.
     Serve(serve::Args),
+    /// Manage organizations on a server.
+    Org(org::Args),
+    /// Manage an organization's members and invitations.
+    Member(member::Args),
+    /// Manage an organization's teams.
+    Team(team::Args),
+    /// Manage an organization's repositories.
+    Repo(repo::Args),
+    /// Manage personal and organization access tokens.
+    Token(token::Args),
 }
 
 /// Runs the chosen command.
@@ -58,6 +74,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Org(args) => org::run(args),
+        Command::Member(args) => member::run(args),
+        Command::Team(args) => team::run(args),
+        Command::Repo(args) => repo::run(args),
+        Command::Token(args) => token::run(args),
     }
 }
 
