@@ -86,16 +86,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| PathBuf::from("dockwatch-data")),
         max_connections: args.max_connections.or(file.max_connections).unwrap_or(16),
     };
-    if let Some(url) = &store_config.database_url {
-        if !(url.starts_with("postgres://")
-            || url.starts_with("postgresql://")
-            || url.starts_with("sqlite:"))
-        {
-            bail!(
-                "--database-url {}: expected postgres://, postgresql:// or sqlite:",
-                redact(url)
-            );
-        }
+    if let Some(url) = &store_config.database_url
+        && !["postgres://", "postgresql://", "sqlite:"]
+            .iter()
+            .any(|p| url.starts_with(p))
+    {
+        bail!(
+            "--database-url {}: expected postgres://, postgresql:// or sqlite:",
+            redact(url)
+        );
     }
     let server_config = ServerConfig {
         listen,
