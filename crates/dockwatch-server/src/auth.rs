@@ -184,7 +184,10 @@ pub async fn org_access(
             (org, role.ok_or_else(not_found)?.min(who.scope_cap()))
         }
         (None, Some(token)) => {
-            let org = state.store.org(org_name).await.map_err(|_| not_found())?;
+            let org = state.store.org(org_name).await.map_err(|e| match e {
+                dockwatch_store::StoreError::NotFound { .. } => not_found(),
+                e => e.into(),
+            })?;
             if token.org_id.as_deref() != Some(org.id.as_str()) {
                 return Err(not_found());
             }

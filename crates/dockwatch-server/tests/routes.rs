@@ -512,3 +512,57 @@ async fn domains_verify_against_a_real_dns_server() {
     .await;
     assert_eq!(events[0]["action"], "domain.verified");
 }
+
+#[tokio::test]
+async fn the_bootstrap_owner_sets_a_password_and_signs_in() {
+    let f = fixture(ServerConfig::default()).await;
+    let signin = r#"{"email":"owner@example.com","password":"owner's password"}"#;
+    let (s, _, _) = call(&f.app, "POST", "/api/v1/auth/signin", None, Some(signin)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "no password yet");
+    let (s, err, _) = call(
+        &f.app,
+        "PUT",
+        "/api/v1/user/password",
+        Some(OWNER),
+        Some(r#"{"password":"short"}"#),
+    )
+    .await;
+    assert_eq!(
+        (s, err["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("password"))
+    );
+    let (s, _, _) = call(
+        &f.app,
+        "PUT",
+        "/api/v1/user/password",
+        Some(OWNER),
+        Some(r#"{"password":"owner's password"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, cookie) = call(&f.app, "POST", "/api/v1/auth/signin", None, Some(signin)).await;
+    assert_eq!(s, StatusCode::OK);
+    let session = format!("cookie:{}", cookie.unwrap().split(';').next().unwrap());
+    let (s, me, _) = call(&f.app, "GET", "/api/v1/user", Some(&session), None).await;
+    assert_eq!(
+        (s, me["user"]["email"].as_str()),
+        (StatusCode::OK, Some("owner@example.com"))
+    );
+    // Now the current password is required.
+    let (s, err, _) = call(
+        &f.app,
+        "PUT",
+        "/api/v1/user/password",
+        Some(&session),
+        Some(r#"{"password":"another password"}"#),
+    )
+    .await;
+    assert_eq!(
+        (s, err["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("current_password"))
+    );
+    let (s, _, _) = call(&f.app, "POST", "/api/v1/auth/signout", Some(&session), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = call(&f.app, "GET", "/api/v1/user", Some(&session), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "signed out");
+}

@@ -191,6 +191,57 @@ impl Store {
         Ok(())
     }
 
+    /// Sets a user's password. A user who has one must give it (`current`); the bootstrap owner,
+    /// created with a token only, sets a first one without.
+    pub async fn set_password(
+        &self,
+        actor: &crate::Actor,
+        user: &User,
+        current: Option<&str>,
+        new: &str,
+    ) -> Result<()> {
+        check_password(new)?;
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(&user.id)
+                .fetch_optional(self.pool())
+                .await?
+                .flatten();
+        if let Some(hash) = stored {
+            let given = current.unwrap_or_default().to_owned();
+            let ok = tokio::task::spawn_blocking(move || secret::verify_password(&given, &hash))
+                .await
+                .unwrap_or(false);
+            if !ok {
+                return Err(dockwatch_core::org::Invalid::new(
+                    "current_password",
+                    "does not match your current password",
+                )
+                .into());
+            }
+        }
+        let hash = hash_password(new).await?;
+        let mut w = self.write(actor).await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(&user.id)
+            .execute(w.conn())
+            .await?;
+        // Other sessions end with the old password.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(&user.id)
+            .execute(w.conn())
+            .await?;
+        w.record(Change::new(
+            "",
+            "user.password.changed",
+            target("user", &user.id, &user.email),
+            format!("changed the password of {}", user.email),
+        ));
+        w.commit().await?;
+        Ok(())
+    }
+
     /// Creates the one-time sign-up token printed at first start.
     pub async fn create_signup_token(&self) -> Result<String> {
         let secret = secret::generate("dwu_");

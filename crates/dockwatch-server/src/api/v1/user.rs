@@ -131,10 +131,45 @@ pub async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A password change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPassword {
+    /// The current password (omit only if the account has none, as the bootstrap owner).
+    #[serde(default)]
+    pub current_password: Option<String>,
+    /// The new password (at least 8 characters).
+    pub password: String,
+}
+
+/// Sets the caller's password (ends their other sessions).
+#[utoipa::path(put, path = "/api/v1/user/password", tag = "user", security(("token" = ["user"])), request_body = SetPassword,
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    who: Principal,
+    raw: JsonBody,
+) -> ApiResult<StatusCode> {
+    let user = who.require_user()?;
+    who.require_scope(Scope::Admin)?;
+    let body: SetPassword = raw.parse()?;
+    state
+        .store
+        .set_password(
+            &who.actor,
+            user,
+            body.current_password.as_deref(),
+            &body.password,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The user routes.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(set_password))
 }
