@@ -221,12 +221,16 @@ pub(crate) fn classify_transport(host: &str, e: &reqwest::Error, total: Duration
 
 /// A permanent decision if `err` is (or wraps) a TLS certificate rejection.
 pub(crate) fn tls_decision(host: &str, err: &(dyn StdError + 'static)) -> Option<RetryDecision> {
-    // io::Error::source skips its own payload, so look inside io errors explicitly.
-    let tls = err.downcast_ref::<rustls::Error>().or_else(|| {
-        err.downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    })?;
+    // io::Error::source skips its own payload, and hyper-rustls wraps tokio-rustls's io::Error
+    // in another one, so unwrap io errors explicitly.
+    let mut inner: &(dyn StdError + 'static) = err;
+    while let Some(payload) = inner
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        inner = payload;
+    }
+    let tls = inner.downcast_ref::<rustls::Error>()?;
     match tls {
         rustls::Error::InvalidCertificate(why) => Some(RetryDecision::permanent(format!(
             "TLS certificate of {host} rejected: {why:?}; fix the receiver's certificate or \

@@ -24,7 +24,6 @@ impl SlackConfig {
 }
 
 /// The Slack channel.
-#[derive(Debug)]
 pub struct Slack {
     url: reqwest::Url,
     http: HttpSender,
@@ -36,6 +35,13 @@ impl Slack {
             url: parse_http_url("url", config.url.expose(), &ctx.policy)?,
             http: HttpSender::new(ctx, None)?,
         })
+    }
+}
+
+impl std::fmt::Debug for Slack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL's path is the secret.
+        write!(f, "Slack({})", self.endpoint())
     }
 }
 
