@@ -18,7 +18,9 @@ pub mod ssrf;
 pub use channel::{Channel, ChannelConfig, ChannelContext, ChannelKind, Outcome, build};
 pub use error::ConfigError;
 pub use event::{AlertEvent, Delivery, Severity};
-pub use retry::{Backoff, CircuitBreaker, DeadLetterPolicy, Next, RetryDecision};
+pub use retry::{
+    Backoff, Breakers, CircuitBreaker, DeadLetterPolicy, Next, RetryDecision, next_step,
+};
 pub use rule::{Rule, RuleEngine, RuleSpec};
 pub use secret::Secret;
 pub use ssrf::TargetPolicy;

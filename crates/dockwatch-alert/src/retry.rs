@@ -305,6 +305,53 @@ impl Default for CircuitBreaker {
     }
 }
 
+/// One breaker per endpoint ([`crate::Channel::endpoint`]), created closed on first use.
+#[derive(Clone, Debug)]
+pub struct Breakers {
+    template: CircuitBreaker,
+    by_endpoint: std::collections::HashMap<String, CircuitBreaker>,
+}
+
+impl Breakers {
+    /// Breakers that open after `threshold` consecutive retriable failures, for `open_for`.
+    pub fn new(threshold: u32, open_for: Duration) -> Self {
+        Self {
+            template: CircuitBreaker::new(threshold, open_for),
+            by_endpoint: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Whether a delivery to `endpoint` may go at `now`.
+    pub fn allow(&mut self, endpoint: &str, now: OffsetDateTime) -> bool {
+        self.get(endpoint).allow(now)
+    }
+
+    /// Records an attempt's result for `endpoint`.
+    pub fn record(&mut self, endpoint: &str, decision: &RetryDecision, now: OffsetDateTime) {
+        self.get(endpoint).record(decision, now);
+    }
+
+    /// When `endpoint` may be tried again, if its breaker is open.
+    pub fn open_until(&self, endpoint: &str) -> Option<OffsetDateTime> {
+        self.by_endpoint.get(endpoint)?.open_until()
+    }
+
+    fn get(&mut self, endpoint: &str) -> &mut CircuitBreaker {
+        if !self.by_endpoint.contains_key(endpoint) {
+            self.by_endpoint
+                .insert(endpoint.to_owned(), self.template.clone());
+        }
+        self.by_endpoint.get_mut(endpoint).expect("just inserted")
+    }
+}
+
+impl Default for Breakers {
+    fn default() -> Self {
+        let b = CircuitBreaker::default();
+        Self::new(b.threshold, b.open_for)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,5 +486,22 @@ mod tests {
             cb.record(&RetryDecision::permanent("401"), again);
         }
         assert_eq!(cb.state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn breakers_are_per_endpoint() {
+        let mut set = Breakers::new(1, Duration::from_secs(10));
+        set.record(
+            "webhook:http://down.example",
+            &RetryDecision::retry("500"),
+            T0,
+        );
+        assert!(!set.allow("webhook:http://down.example", T0));
+        assert!(set.allow("webhook:http://up.example", T0));
+        assert_eq!(
+            set.open_until("webhook:http://down.example"),
+            Some(T0 + Duration::from_secs(10))
+        );
+        assert_eq!(set.open_until("webhook:http://up.example"), None);
     }
 }

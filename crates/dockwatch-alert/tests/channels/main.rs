@@ -7,3 +7,4 @@ mod slack;
 mod splunk_hec;
 mod syslog_rsyslog;
 mod webhook;
+mod worker_flow;
