@@ -163,7 +163,8 @@ impl Delivery {
             actor: "dockwatch".to_owned(),
             target: "channel".to_owned(),
             summary: "Test event from Dockwatch: this channel works.".to_owned(),
-            details: serde_json::json!({"test": true}),
+            // A repository and tag so the Docker Hub payload has a push to show.
+            details: serde_json::json!({"test": true, "repository": "dockwatch/test", "tag": "test"}),
             console_url: None,
             repository: None,
             severity: Some(Severity::Info),

@@ -70,18 +70,17 @@ pub enum SyslogFormat {
 
 impl SyslogConfig {
     pub(crate) fn validate(&self, policy: &TargetPolicy) -> Result<(), ConfigError> {
-        if self.host.is_empty()
-            || self.host.contains(['/', ' ', ':']) && !self.host.starts_with('[')
-        {
-            return Err(ConfigError::new(
-                "host",
-                format!("{:?} is not a host name or address", self.host),
-            ));
-        }
-        if let Ok(ip) = self.host.trim_matches(['[', ']']).parse() {
-            policy
+        match self.host.trim_matches(['[', ']']).parse() {
+            Ok(ip) => policy
                 .check(&self.host, ip)
-                .map_err(|e| ConfigError::new("host", e.to_string()))?;
+                .map_err(|e| ConfigError::new("host", e.to_string()))?,
+            Err(_) if self.host.is_empty() || self.host.contains(['/', ' ', ':', '[', ']']) => {
+                return Err(ConfigError::new(
+                    "host",
+                    format!("{:?} is not a host name or address", self.host),
+                ));
+            }
+            Err(_) => {}
         }
         if self.port == Some(0) {
             return Err(ConfigError::new("port", "must be 1-65535"));
@@ -525,11 +524,17 @@ mod tests {
             c.validate(&TargetPolicy::STRICT).unwrap_err().setting,
             "host"
         );
-        assert!(
-            c.validate(&TargetPolicy {
-                allow_private: true
-            })
-            .is_ok()
-        );
+        let open = TargetPolicy {
+            allow_private: true,
+        };
+        assert!(c.validate(&open).is_ok());
+        for ok in ["fd00::1", "[fd00::1]", "syslog.example"] {
+            c.host = ok.into();
+            assert!(c.validate(&open).is_ok(), "{ok}");
+        }
+        for bad in ["", "syslog.example:514", "tcp://syslog.example", "a b"] {
+            c.host = bad.into();
+            assert_eq!(c.validate(&open).unwrap_err().setting, "host", "{bad}");
+        }
     }
 }

@@ -210,9 +210,12 @@ pub fn standard_payload(delivery: &Delivery) -> Value {
     }
 }
 
-/// Whether an event is an image push (`*.push` / `*.pushed`, e.g. `repository.pushed`).
+/// Whether an event is an image push (`*.push` / `*.pushed`, e.g. `repository.pushed`); the
+/// channel test event counts as one so "send a test event" shows the payload.
 pub fn is_push(event: &AlertEvent) -> bool {
-    event.action.ends_with(".push") || event.action.ends_with(".pushed")
+    event.action.ends_with(".push")
+        || event.action.ends_with(".pushed")
+        || event.action == "alert.test"
 }
 
 /// Docker Hub's webhook payload (docs.docker.com/docker-hub/repos/manage/webhooks/) for the last

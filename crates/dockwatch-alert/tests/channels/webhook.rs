@@ -199,6 +199,16 @@ async fn digest_and_docker_hub_payloads() {
     assert_eq!(h["push_data"]["tag"], "1.4.2");
     assert_eq!(h["repository"]["repo_name"], "acme/api");
     python_verify(SECRET, &got[1]).expect("docker hub payload is signed too");
+
+    // The test action shows the Docker Hub shape.
+    let tested = channel.test("acme").await;
+    assert!(
+        tested.decision.is_delivered() && tested.status == Some(200),
+        "{tested:?}"
+    );
+    let t = rx.requests()[2].json();
+    assert_eq!(t["repository"]["repo_name"], "dockwatch/test");
+    assert_eq!(t["push_data"]["tag"], "test");
 }
 
 #[tokio::test]
