@@ -238,7 +238,6 @@ pub fn docker_hub_payload(delivery: &Delivery) -> Option<Value> {
             "pusher": pusher,
             "tag": e.details["tag"].as_str().unwrap_or("latest"),
             "images": [],
-            "media_type": e.details["media_type"].as_str().unwrap_or("application/vnd.oci.image.index.v1+json"),
         },
         "repository": {
             "comment_count": 0,

@@ -217,6 +217,70 @@ pub fn make_certs(dir: &Path) {
 /// A TLS listener presenting `dir`'s server certificate (whose CA the client does not know); it
 /// completes handshakes when it can and answers nothing.
 pub async fn untrusted_tls_listener(dir: &Path) -> SocketAddr {
+    untrusted_tls_listener_with(dir, |_tls, _got| async {})
+        .await
+        .0
+}
+
+/// A port nobody listens on (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An HTTPS receiver with `dir`'s server certificate that answers every request with `answer`
+/// (a JSON body, status 200) and records each raw request (head and body). Hand-rolled HTTP/1.1:
+/// enough for one request per connection, and no extra test dependency.
+pub async fn tls_http_receiver(
+    dir: &Path,
+    answer: &'static str,
+) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    untrusted_tls_listener_with(dir, move |mut tls, got: Arc<Mutex<Vec<String>>>| async move {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = tls.read(&mut chunk).await.unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            let Some(head_end) = text.find("\r\n\r\n") else { continue };
+            let length: usize = text[..head_end]
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                .unwrap_or(0);
+            if buf.len() >= head_end + 4 + length {
+                got.lock().unwrap().push(text);
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.shutdown().await;
+                return;
+            }
+        }
+    })
+    .await
+}
+
+async fn untrusted_tls_listener_with<F, Fut>(
+    dir: &Path,
+    serve: F,
+) -> (SocketAddr, Arc<Mutex<Vec<String>>>)
+where
+    F: Fn(tokio_rustls::server::TlsStream<tokio::net::TcpStream>, Arc<Mutex<Vec<String>>>) -> Fut
+        + Send
+        + Sync
+        + Copy
+        + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("server.pem"))
@@ -235,22 +299,17 @@ pub async fn untrusted_tls_listener(dir: &Path) -> SocketAddr {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let recorded = got.clone();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
+            let (acceptor, got) = (acceptor.clone(), recorded.clone());
             tokio::spawn(async move {
-                let _ = acceptor.accept(tcp).await;
+                if let Ok(tls) = acceptor.accept(tcp).await {
+                    serve(tls, got).await;
+                }
             });
         }
     });
-    addr
-}
-
-/// A port nobody listens on (bound and released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    (addr, got)
 }

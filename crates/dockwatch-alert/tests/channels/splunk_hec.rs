@@ -146,3 +146,43 @@ async fn hec_errors() {
     assert!(!refused.decision.is_retriable() && !refused.decision.is_delivered());
     assert!(refused.response_excerpt.contains("Invalid token"));
 }
+
+#[tokio::test]
+async fn https_collector_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    super::common::make_certs(dir.path());
+    let (addr, got) =
+        super::common::tls_http_receiver(dir.path(), r#"{"text":"Success","code":0}"#).await;
+    let ca = std::fs::read_to_string(dir.path().join("ca.pem")).unwrap();
+    let url = format!("https://localhost:{}", addr.port());
+    let with_ca: ChannelConfig =
+        serde_json::from_value(json!({"kind": "splunk-hec", "url": url, "token": "tok", "ca": ca}))
+            .unwrap();
+    let outcome = build(&with_ca, &ctx()).unwrap().test("acme").await;
+    assert!(outcome.decision.is_delivered(), "{outcome:?}");
+    let requests = got.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0].starts_with("POST /services/collector/event HTTP/1.1\r\n"),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[0]
+            .to_ascii_lowercase()
+            .contains("\r\nauthorization: splunk tok\r\n")
+    );
+    // Without the CA the same collector is refused, permanently.
+    let without: ChannelConfig =
+        serde_json::from_value(json!({"kind": "splunk-hec", "url": url, "token": "tok"})).unwrap();
+    let refused = build(&without, &ctx()).unwrap().test("acme").await;
+    assert!(
+        !refused.decision.is_retriable() && !refused.decision.is_delivered(),
+        "{refused:?}"
+    );
+    let bad_ca: ChannelConfig = serde_json::from_value(
+        json!({"kind": "splunk-hec", "url": url, "token": "tok", "ca": "not pem"}),
+    )
+    .unwrap();
+    assert_eq!(build(&bad_ca, &ctx()).unwrap_err().setting, "ca");
+}
