@@ -114,6 +114,36 @@ impl ChannelConfig {
         }
     }
 
+    /// The settings as the API may show them: every secret replaced by `"[redacted]"` (a Slack
+    /// URL keeps its scheme and host, since its path is the credential).
+    pub fn redacted(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        let secret_keys: &[&str] = match self {
+            Self::Slack(_) => &["url"],
+            Self::Webhook(_) => &["secret", "previous_secret"],
+            Self::SplunkHec(_) => &["token"],
+            Self::Sentinel(_) => &["client_secret"],
+            Self::Syslog(_) => &[],
+        };
+        for key in secret_keys {
+            let Some(field) = v.get_mut(*key).filter(|f| !f.is_null()) else {
+                continue;
+            };
+            *field = match (
+                self,
+                reqwest::Url::parse(field.as_str().unwrap_or_default()),
+            ) {
+                (Self::Slack(_), Ok(url)) => serde_json::Value::String(format!(
+                    "{}://{}/[redacted]",
+                    url.scheme(),
+                    url.host_str().unwrap_or_default()
+                )),
+                _ => serde_json::Value::String("[redacted]".into()),
+            };
+        }
+        v
+    }
+
     /// Checks the settings without sending anything (URLs, secret formats, literal addresses
     /// against the policy). Host names are checked again on every delivery, after DNS.
     pub fn validate(&self, policy: &TargetPolicy) -> Result<(), ConfigError> {
@@ -218,6 +248,47 @@ mod tests {
         assert!(!format!("{cfg:?}").contains("t0k"));
         let err = serde_json::from_str::<ChannelConfig>(r#"{"kind":"pager"}"#).unwrap_err();
         assert!(err.to_string().contains("pager"), "{err}");
+    }
+
+    #[test]
+    fn redacted_views_hide_every_secret() {
+        for (json, secret) in [
+            (
+                r#"{"kind":"slack","url":"https://hooks.slack.example/services/T0/B0/SECRETPATH"}"#,
+                "SECRETPATH",
+            ),
+            (
+                r#"{"kind":"webhook","url":"https://h.example/","secret":"whsec_SECRETA","previous_secret":"whsec_SECRETB"}"#,
+                "SECRET",
+            ),
+            (
+                r#"{"kind":"splunk-hec","url":"https://s.example:8088","token":"SECRETTOKEN"}"#,
+                "SECRETTOKEN",
+            ),
+            (
+                r#"{"kind":"sentinel","tenant_id":"t","client_id":"c","client_secret":"SECRETX","endpoint":"https://d.example","dcr_immutable_id":"dcr-1","stream":"Custom-X"}"#,
+                "SECRETX",
+            ),
+        ] {
+            let cfg: ChannelConfig = serde_json::from_str(json).unwrap();
+            let shown = cfg.redacted().to_string();
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+        let slack: ChannelConfig = serde_json::from_str(
+            r#"{"kind":"slack","url":"https://hooks.slack.example/services/x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            slack.redacted()["url"],
+            "https://hooks.slack.example/[redacted]"
+        );
+        let hook: ChannelConfig = serde_json::from_str(
+            r#"{"kind":"webhook","url":"https://h.example/","secret":"whsec_x"}"#,
+        )
+        .unwrap();
+        assert_eq!(hook.redacted()["url"], "https://h.example/");
+        assert!(hook.redacted()["previous_secret"].is_null());
     }
 
     #[test]
