@@ -225,6 +225,14 @@ async fn send_udp(addr: SocketAddr, messages: &[String]) -> Result<String, Retry
     }
     .parse()
     .expect("literal");
+    // The largest UDP payload over IPv4; a bigger message can never go, so retrying is useless.
+    const MAX_DATAGRAM: usize = 65_507;
+    if let Some(big) = messages.iter().find(|m| m.len() > MAX_DATAGRAM) {
+        return Err(RetryDecision::permanent(format!(
+            "a {}-byte message does not fit in a UDP datagram ({MAX_DATAGRAM} bytes at most); use tcp or tls",
+            big.len()
+        )));
+    }
     let err = |e: std::io::Error| RetryDecision::retry(format!("UDP to {addr}: {e}"));
     let socket = UdpSocket::bind(local).await.map_err(err)?;
     socket.connect(addr).await.map_err(err)?;

@@ -243,3 +243,19 @@ async fn tls_without_the_ca_is_a_permanent_certificate_failure() {
     .unwrap();
     assert!(closed.test("acme").await.decision.is_retriable());
 }
+
+#[tokio::test]
+async fn an_oversized_udp_message_is_a_permanent_failure() {
+    let udp = build(
+        &syslog("127.0.0.1", free_port(), "udp", "json", None),
+        &ctx(),
+    )
+    .unwrap();
+    let outcome = udp
+        .deliver(&Delivery::single("c", event("big", &"x".repeat(70_000))))
+        .await;
+    let RetryDecision::Permanent { reason } = &outcome.decision else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains("use tcp or tls"), "{reason}");
+}
