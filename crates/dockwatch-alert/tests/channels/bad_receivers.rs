@@ -189,3 +189,20 @@ async fn secrets_stay_out_of_debug_output() {
     assert!(!format!("{wh:?}").contains("MfKQ9r8"), "{wh:?}");
     let _ = Delivery::test_event("acme", time::OffsetDateTime::now_utc());
 }
+
+#[tokio::test]
+async fn a_receiver_that_drops_the_connection_is_retried() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let mut buf = [0u8; 64];
+            let _ = tcp.read(&mut buf).await;
+            drop(tcp);
+        }
+    });
+    let outcome = send(format!("http://{addr}/"), &ctx()).await;
+    assert!(outcome.decision.is_retriable(), "{outcome:?}");
+    assert_eq!(outcome.status, None);
+}
