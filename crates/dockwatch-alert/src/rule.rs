@@ -161,6 +161,15 @@ impl Rule {
         &self.spec
     }
 
+    /// For a server that keeps digests in its database (so a restart loses none): the end of the
+    /// fixed digest window holding `at`, windows aligned to the Unix epoch; `None` without a
+    /// digest. Events whose windows end at the same time go into one delivery, due then.
+    pub fn digest_window_end(&self, at: OffsetDateTime) -> Option<OffsetDateTime> {
+        let every = i64::from(self.spec.digest_minutes?) * 60;
+        let start = at.unix_timestamp().div_euclid(every) * every;
+        OffsetDateTime::from_unix_timestamp(start + every).ok()
+    }
+
     /// Whether `event` matches the patterns and every filter. Pure.
     pub fn matches(&self, event: &AlertEvent) -> bool {
         let s = &self.spec;
@@ -435,6 +444,32 @@ mod tests {
         assert!(err.contains("bad pattern"), "{err}");
         let json = r#"{"id":"r","name":"n","match":["*"],"channels":["c"],"colour":"red"}"#;
         assert!(serde_json::from_str::<RuleSpec>(json).is_err());
+    }
+
+    #[test]
+    fn digest_windows_are_aligned() {
+        let mut s = spec(&["*"]);
+        assert_eq!(
+            Rule::new(s.clone())
+                .unwrap()
+                .digest_window_end(datetime!(2026-01-01 00:07 UTC)),
+            None
+        );
+        s.digest_minutes = Some(15);
+        let rule = Rule::new(s).unwrap();
+        let end = datetime!(2026-01-01 00:15 UTC);
+        assert_eq!(
+            rule.digest_window_end(datetime!(2026-01-01 00:00 UTC)),
+            Some(end)
+        );
+        assert_eq!(
+            rule.digest_window_end(datetime!(2026-01-01 00:14:59.999 UTC)),
+            Some(end)
+        );
+        assert_eq!(
+            rule.digest_window_end(datetime!(2026-01-01 00:15 UTC)),
+            Some(datetime!(2026-01-01 00:30 UTC))
+        );
     }
 
     #[test]
