@@ -194,34 +194,71 @@ impl Channel for Sentinel {
             Ok(token) => token,
             Err(outcome) => return outcome,
         };
-        let body = match gzip(records(delivery).to_string().as_bytes()) {
-            Ok(body) => body,
-            Err(e) => return failed(started, RetryDecision::retry(format!("gzip: {e}"))),
-        };
-        let request = self
-            .http
-            .client()
-            .post(self.ingest_url.clone())
-            .bearer_auth(token.expose())
-            .header("content-type", "application/json")
-            .header("content-encoding", "gzip")
-            .body(body);
-        match self.http.execute(request).await {
-            Ok(reply) => {
-                let mut outcome = reply.outcome(started);
-                if reply.status == 401 || reply.status == 403 {
-                    // The token may have been revoked: fetch a new one next time.
-                    *self.token.lock().await = None;
-                    if reply.status == 401 {
-                        outcome.decision =
-                            RetryDecision::retry("ingestion endpoint answered 401; token dropped");
+        // The API takes at most 1 MB (uncompressed) per call: big digests go in several calls.
+        let mut outcome = None;
+        for body in chunks(&records(delivery), MAX_CALL_BYTES) {
+            let body = match gzip(body.as_bytes()) {
+                Ok(body) => body,
+                Err(e) => return failed(started, RetryDecision::retry(format!("gzip: {e}"))),
+            };
+            let request = self
+                .http
+                .client()
+                .post(self.ingest_url.clone())
+                .bearer_auth(token.expose())
+                .header("content-type", "application/json")
+                .header("content-encoding", "gzip")
+                .body(body);
+            let this = match self.http.execute(request).await {
+                Ok(reply) => {
+                    let mut outcome = reply.outcome(started);
+                    if reply.status == 401 || reply.status == 403 {
+                        // The token may have been revoked: fetch a new one next time.
+                        *self.token.lock().await = None;
+                        if reply.status == 401 {
+                            outcome.decision = RetryDecision::retry(
+                                "ingestion endpoint answered 401; token dropped",
+                            );
+                        }
                     }
+                    outcome
                 }
-                outcome
+                Err(decision) => failed(started, decision),
+            };
+            // A failed call fails the delivery; its retry resends every call (at-least-once).
+            let delivered = this.decision.is_delivered();
+            outcome = Some(this);
+            if !delivered {
+                break;
             }
-            Err(decision) => failed(started, decision),
         }
+        outcome.unwrap_or_else(|| failed(started, RetryDecision::permanent("no records to send")))
     }
+}
+
+/// The Logs Ingestion API's limit on one call's uncompressed body.
+pub const MAX_CALL_BYTES: usize = 1_000_000;
+
+/// JSON arrays of `records`, each at most `max` bytes (a single larger record goes alone).
+pub fn chunks(records: &Value, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::from("[");
+    for record in records.as_array().into_iter().flatten() {
+        let text = record.to_string();
+        if current.len() > 1 && current.len() + text.len() + 2 > max {
+            current.push(']');
+            out.push(std::mem::replace(&mut current, String::from("[")));
+        }
+        if current.len() > 1 {
+            current.push(',');
+        }
+        current.push_str(&text);
+    }
+    if current.len() > 1 || out.is_empty() {
+        current.push(']');
+        out.push(current);
+    }
+    out
 }
 
 /// The JSON array of records: one per event, columns in the DCR stream's PascalCase.
@@ -257,4 +294,27 @@ fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
     enc.write_all(bytes)?;
     enc.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_stay_under_the_limit_and_keep_every_record() {
+        let records: Vec<Value> = (0..100)
+            .map(|i| json!({"n": i, "pad": "x".repeat(90)}))
+            .collect();
+        let parts = chunks(&Value::Array(records.clone()), 1000);
+        assert!(parts.len() > 10);
+        let mut back = Vec::new();
+        for p in &parts {
+            assert!(p.len() <= 1000, "{}", p.len());
+            back.extend(serde_json::from_str::<Vec<Value>>(p).unwrap());
+        }
+        assert_eq!(back, records);
+        assert_eq!(chunks(&json!([]), 1000), ["[]"]);
+        let huge = json!([{"pad": "y".repeat(5000)}]);
+        assert_eq!(chunks(&huge, 1000).len(), 1);
+    }
 }
