@@ -127,3 +127,40 @@ async fn a_rejected_token_is_dropped_and_fetched_again() {
     assert!(channel.test("acme").await.decision.is_delivered());
     assert_eq!(authority.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_big_digest_goes_in_calls_under_one_megabyte() {
+    let authority =
+        Receiver::start(|_, _| Reply::new(200, r#"{"expires_in":3599,"access_token":"tok"}"#))
+            .await;
+    let ingest = Receiver::start(|_, _| Reply::new(204, "")).await;
+    let channel = build(&config(authority.url(""), ingest.url("")), &ctx()).unwrap();
+    let events: Vec<dockwatch_alert::AlertEvent> = (0..30)
+        .map(|i| {
+            serde_json::from_value(json!({
+                "id": format!("ev-{i}"), "org": "acme", "time": "2026-11-25T13:14:15Z", "action": "fleet.drift",
+                "actor": "agent", "target": "machine:m1", "summary": "s", "details": {"blob": "z".repeat(100_000)},
+            }))
+            .unwrap()
+        })
+        .collect();
+    let outcome = channel.deliver(&Delivery::digest("c", events)).await;
+    assert!(outcome.decision.is_delivered(), "{outcome:?}");
+    let posts = ingest.requests();
+    assert!(posts.len() >= 3, "{} calls", posts.len());
+    let mut ids = Vec::new();
+    for p in &posts {
+        let mut json = String::new();
+        flate2::read::GzDecoder::new(&p.body[..])
+            .read_to_string(&mut json)
+            .unwrap();
+        assert!(json.len() <= 1_000_000, "{} bytes in one call", json.len());
+        let records: Vec<Value> = serde_json::from_str(&json).unwrap();
+        ids.extend(
+            records
+                .iter()
+                .map(|r| r["EventId"].as_str().unwrap().to_owned()),
+        );
+    }
+    assert_eq!(ids, (0..30).map(|i| format!("ev-{i}")).collect::<Vec<_>>());
+}
