@@ -251,6 +251,28 @@ mod tests {
     }
 
     #[test]
+    fn outcomes_serialize_for_the_delivery_log() {
+        let outcome = Outcome {
+            status: Some(429),
+            latency: Duration::from_millis(1234),
+            response_excerpt: "slow down".into(),
+            decision: RetryDecision::Retry {
+                reason: "receiver answered 429".into(),
+                after: Some(Duration::from_secs(30)),
+            },
+        };
+        let json = serde_json::to_value(&outcome).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"status": 429, "latency": 1234, "response_excerpt": "slow down",
+                "decision": {"decision": "retry", "reason": "receiver answered 429", "after": 30.0}})
+        );
+        assert_eq!(serde_json::from_value::<Outcome>(json).unwrap(), outcome);
+        let done = serde_json::to_value(RetryDecision::Delivered).unwrap();
+        assert_eq!(done, serde_json::json!({"decision": "delivered"}));
+    }
+
+    #[test]
     fn redacted_views_hide_every_secret() {
         for (json, secret) in [
             (
