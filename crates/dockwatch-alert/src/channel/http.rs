@@ -207,7 +207,9 @@ pub(crate) fn classify_transport(host: &str, e: &reqwest::Error, total: Duration
         }
         source = err.source();
     }
-    if e.is_timeout() {
+    if e.is_timeout() && e.is_connect() {
+        RetryDecision::retry(format!("connecting to {host} timed out"))
+    } else if e.is_timeout() {
         RetryDecision::retry(format!(
             "no complete answer from {host} within {}s (timed out)",
             total.as_secs_f64()
