@@ -6,7 +6,7 @@
 //! ecosystem's scheme, SEMVER ranges SemVer.
 
 use crate::advisory::DbError;
-use crate::advisory::ecosystem::lookup_key;
+use crate::advisory::ecosystem::lookup_keys;
 use crate::advisory::osv::Advisory;
 use crate::advisory::osv::{Affected, Event, RangeKind};
 use crate::advisory::store::AdvisoryDb;
@@ -224,14 +224,19 @@ pub fn match_packages_with(
     let mut severity_cache: HashMap<(*const Advisory, usize), (Severity, Vec<CvssScore>)> =
         HashMap::new();
     for package in packages {
-        let Some(key) = lookup_key(distro, package) else {
+        let keys = lookup_keys(distro, package);
+        if keys.is_empty() {
             continue;
-        };
+        }
         report.packages_looked_up += 1;
         let mut shared_package: Option<Arc<Package>> = None;
-        // One finding per advisory, even if it names the package in two ecosystems or entries.
+        // One finding per advisory, even if it names the package in two ecosystems or entries,
+        // or by both its source and binary names.
         let mut found: BTreeMap<String, Finding> = BTreeMap::new();
-        for ecosystem in &key.ecosystems {
+        let lookups = keys
+            .iter()
+            .flat_map(|key| key.ecosystems.iter().map(move |ecosystem| (key, ecosystem)));
+        for (key, ecosystem) in lookups {
             for candidate in db.candidates(ecosystem, &key.name) {
                 let advisory = &candidate.advisory;
                 let affected = &advisory.affected[candidate.affected];
@@ -269,7 +274,7 @@ pub fn match_packages_with(
                         fixed_versions: fixed,
                         kev,
                         epss: None,
-                        ecosystem: ecosystem.clone(),
+                        ecosystem: ecosystem.to_string(),
                         package: Arc::clone(
                             shared_package.get_or_insert_with(|| Arc::new(package.clone())),
                         ),
