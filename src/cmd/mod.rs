@@ -1,5 +1,6 @@
 //! The command line: one module per command, each owning its clap `Args` and a `run`.
 
+pub mod agent;
 pub mod db;
 pub mod sbom;
 
@@ -51,6 +52,8 @@ pub enum Command {
     Sbom(sbom::Args),
     /// Manage the local vulnerability database.
     Db(db::Args),
+    /// Report this machine's Docker settings to a server and fetch (or apply) its policy.
+    Agent(agent::Args),
 }
 
 /// Runs the chosen command.
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom::run(args),
         Command::Db(args) => db::run(args, cli.global.quiet),
+        Command::Agent(args) => agent::run(args),
     }
 }
 
