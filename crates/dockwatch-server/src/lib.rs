@@ -13,6 +13,7 @@ pub mod extract;
 pub mod health;
 pub mod limiter;
 pub mod openapi;
+pub mod token_cache;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub limiter: Arc<limiter::SignInLimiter>,
     /// TXT lookups.
     pub resolver: dns::TxtResolver,
+    /// Recent bearer-token lookups.
+    pub tokens: Arc<token_cache::TokenCache>,
 }
 
 impl AppState {
@@ -69,6 +72,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::default(),
             resolver,
+            tokens: Arc::default(),
         })
     }
 }

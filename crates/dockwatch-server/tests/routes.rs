@@ -566,3 +566,43 @@ async fn the_bootstrap_owner_sets_a_password_and_signs_in() {
     let (s, _, _) = call(&f.app, "GET", "/api/v1/user", Some(&session), None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "signed out");
 }
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once() {
+    let f = fixture(ServerConfig::default()).await;
+    let (s, t, _) = call(
+        &f.app,
+        "POST",
+        "/api/v1/orgs/default/tokens",
+        Some(OWNER),
+        Some(r#"{"name":"ci","scopes":["read"]}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let secret = t["secret"].as_str().unwrap();
+    let (s, _, _) = call(
+        &f.app,
+        "GET",
+        "/api/v1/orgs/default/repositories",
+        Some(secret),
+        None,
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the token works (and its lookup is cached)"
+    );
+    let revoke = format!("/api/v1/orgs/default/tokens/{}", t["id"].as_str().unwrap());
+    let (s, _, _) = call(&f.app, "DELETE", &revoke, Some(OWNER), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = call(
+        &f.app,
+        "GET",
+        "/api/v1/orgs/default/repositories",
+        Some(secret),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "revocation clears the cache");
+}
