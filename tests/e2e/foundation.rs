@@ -305,6 +305,48 @@ fn done_means_bootstrap_org_member_team_repo_with_the_cli_and_see_it_in_the_api(
             "other organizations are invisible"
         );
     });
+    // And in the activity log: who (with IP and user agent), what, before/after.
+    let events = rt.block_on(async {
+        let api = Client::new(&server.url, Some(TOKEN.into())).unwrap();
+        api.get_json("/api/v1/orgs/acme/events?limit=100")
+            .await
+            .unwrap()
+    });
+    let events = events.as_array().unwrap();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "organization.created",
+        "member.invited",
+        "member.added",
+        "team.created",
+        "team.member.added",
+        "repository.created",
+        "repository.visibility.changed",
+        "token.created",
+    ] {
+        assert!(actions.contains(&expected), "{expected} not in {actions:?}");
+    }
+    let change = events
+        .iter()
+        .find(|e| e["action"] == "repository.visibility.changed")
+        .unwrap();
+    assert_eq!(change["actor"]["ip"], "127.0.0.1");
+    assert!(
+        change["actor"]["user_agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("dockwatch-cli/")
+    );
+    assert_eq!(
+        (
+            change["details"]["before"]["visibility"].as_str(),
+            change["details"]["after"]["visibility"].as_str()
+        ),
+        (Some("public"), Some("private"))
+    );
     let listed = server.ok(
         TOKEN,
         &["member", "list", "--org", "acme", "--format", "json"],
