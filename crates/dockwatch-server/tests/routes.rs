@@ -606,3 +606,28 @@ async fn a_revoked_token_stops_working_at_once() {
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "revocation clears the cache");
 }
+
+#[tokio::test]
+async fn metrics_count_requests() {
+    let f = fixture(ServerConfig::default()).await;
+    call(&f.app, "GET", "/api/v1/orgs", None, None).await;
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let resp = f.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(text.contains("dockwatch_build_info{version="), "{text}");
+    let unauthorized = text
+        .lines()
+        .find(|l| l.starts_with(r#"dockwatch_http_requests_total{method="GET",status="4xx"}"#))
+        .unwrap();
+    assert_ne!(unauthorized.rsplit(' ').next(), Some("0"), "{text}");
+}
