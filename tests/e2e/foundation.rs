@@ -426,3 +426,34 @@ fn two_serve_processes_share_one_postgres_database() {
     assert!(a.terminate() && b.terminate());
     rt.block_on(db.drop_now()).unwrap();
 }
+
+#[test]
+fn the_config_file_sets_what_flags_do_not_and_unknown_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dockwatch.toml");
+    std::fs::write(
+        &config,
+        "bootstrap_org = \"from-file\"\nmax_connections = 4\n",
+    )
+    .unwrap();
+    let server = Server::start(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+        Some(TOKEN),
+    );
+    let orgs = server.ok(TOKEN, &["org", "list", "--format", "json"]);
+    assert!(orgs.contains("\"from-file\""), "{orgs}");
+    drop(server);
+
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nlisten_port = 1\n").unwrap();
+    let out = dockwatch()
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dockwatch.toml") && stderr.contains("listen_port"),
+        "{stderr}"
+    );
+}
