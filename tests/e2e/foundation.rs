@@ -305,6 +305,48 @@ fn done_means_bootstrap_org_member_team_repo_with_the_cli_and_see_it_in_the_api(
             "other organizations are invisible"
         );
     });
+    // And in the activity log: who (with IP and user agent), what, before/after.
+    let events = rt.block_on(async {
+        let api = Client::new(&server.url, Some(TOKEN.into())).unwrap();
+        api.get_json("/api/v1/orgs/acme/events?limit=100")
+            .await
+            .unwrap()
+    });
+    let events = events.as_array().unwrap();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "organization.created",
+        "member.invited",
+        "member.added",
+        "team.created",
+        "team.member.added",
+        "repository.created",
+        "repository.visibility.changed",
+        "token.created",
+    ] {
+        assert!(actions.contains(&expected), "{expected} not in {actions:?}");
+    }
+    let change = events
+        .iter()
+        .find(|e| e["action"] == "repository.visibility.changed")
+        .unwrap();
+    assert_eq!(change["actor"]["ip"], "127.0.0.1");
+    assert!(
+        change["actor"]["user_agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("dockwatch-cli/")
+    );
+    assert_eq!(
+        (
+            change["details"]["before"]["visibility"].as_str(),
+            change["details"]["after"]["visibility"].as_str()
+        ),
+        (Some("public"), Some("private"))
+    );
     let listed = server.ok(
         TOKEN,
         &["member", "list", "--org", "acme", "--format", "json"],
@@ -383,4 +425,35 @@ fn two_serve_processes_share_one_postgres_database() {
     });
     assert!(a.terminate() && b.terminate());
     rt.block_on(db.drop_now()).unwrap();
+}
+
+#[test]
+fn the_config_file_sets_what_flags_do_not_and_unknown_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dockwatch.toml");
+    std::fs::write(
+        &config,
+        "bootstrap_org = \"from-file\"\nmax_connections = 4\n",
+    )
+    .unwrap();
+    let server = Server::start(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+        Some(TOKEN),
+    );
+    let orgs = server.ok(TOKEN, &["org", "list", "--format", "json"]);
+    assert!(orgs.contains("\"from-file\""), "{orgs}");
+    drop(server);
+
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nlisten_port = 1\n").unwrap();
+    let out = dockwatch()
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dockwatch.toml") && stderr.contains("listen_port"),
+        "{stderr}"
+    );
 }

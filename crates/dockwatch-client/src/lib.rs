@@ -124,6 +124,11 @@ impl Client {
             .map(drop)
     }
 
+    /// Any API v1 `GET`, as JSON (for paths this client has no typed method for).
+    pub async fn get_json(&self, path: &str) -> Result<Value> {
+        self.get(path).await
+    }
+
     /// Creates the first owner with the one-time sign-up token printed at first start.
     pub async fn sign_up(
         &self,

@@ -106,9 +106,19 @@ async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principal> {
             .ok_or_else(|| {
                 ApiError::Unauthorized("the authorization header must be `Bearer <token>`".into())
             })?;
-        let found = state.store.authenticate_token(secret).await?;
-        let found = found
-            .ok_or_else(|| ApiError::Unauthorized("unknown, revoked or expired token".into()))?;
+        let hash = dockwatch_store::secret::hash(secret);
+        let now_ms = dockwatch_core::Clock::now_millis(&dockwatch_core::SystemClock);
+        let found = match state.tokens.get(&hash, now_ms) {
+            Some(found) => found,
+            None => {
+                let found = state.store.authenticate_token(secret).await?;
+                let found = found.ok_or_else(|| {
+                    ApiError::Unauthorized("unknown, revoked or expired token".into())
+                })?;
+                state.tokens.put(hash, found.clone());
+                found
+            }
+        };
         let actor = match &found.user {
             Some(u) => Actor {
                 kind: "token".into(),

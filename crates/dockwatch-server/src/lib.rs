@@ -13,6 +13,8 @@ pub mod extract;
 pub mod health;
 pub mod limiter;
 pub mod openapi;
+pub mod telemetry;
+pub mod token_cache;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -58,6 +60,8 @@ pub struct AppState {
     pub limiter: Arc<limiter::SignInLimiter>,
     /// TXT lookups.
     pub resolver: dns::TxtResolver,
+    /// Recent bearer-token lookups.
+    pub tokens: Arc<token_cache::TokenCache>,
 }
 
 impl AppState {
@@ -69,6 +73,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::default(),
             resolver,
+            tokens: Arc::default(),
         })
     }
 }
@@ -87,7 +92,9 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        .route("/metrics", axum::routing::get(telemetry::metrics))
         .fallback(|| async { error::ApiError::NotFound("no such route".into()) })
+        .layer(axum::middleware::from_fn(telemetry::count))
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

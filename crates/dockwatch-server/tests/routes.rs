@@ -566,3 +566,68 @@ async fn the_bootstrap_owner_sets_a_password_and_signs_in() {
     let (s, _, _) = call(&f.app, "GET", "/api/v1/user", Some(&session), None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "signed out");
 }
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once() {
+    let f = fixture(ServerConfig::default()).await;
+    let (s, t, _) = call(
+        &f.app,
+        "POST",
+        "/api/v1/orgs/default/tokens",
+        Some(OWNER),
+        Some(r#"{"name":"ci","scopes":["read"]}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let secret = t["secret"].as_str().unwrap();
+    let (s, _, _) = call(
+        &f.app,
+        "GET",
+        "/api/v1/orgs/default/repositories",
+        Some(secret),
+        None,
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the token works (and its lookup is cached)"
+    );
+    let revoke = format!("/api/v1/orgs/default/tokens/{}", t["id"].as_str().unwrap());
+    let (s, _, _) = call(&f.app, "DELETE", &revoke, Some(OWNER), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = call(
+        &f.app,
+        "GET",
+        "/api/v1/orgs/default/repositories",
+        Some(secret),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "revocation clears the cache");
+}
+
+#[tokio::test]
+async fn metrics_count_requests() {
+    let f = fixture(ServerConfig::default()).await;
+    call(&f.app, "GET", "/api/v1/orgs", None, None).await;
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let resp = f.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(text.contains("dockwatch_build_info{version="), "{text}");
+    let unauthorized = text
+        .lines()
+        .find(|l| l.starts_with(r#"dockwatch_http_requests_total{method="GET",status="4xx"}"#))
+        .unwrap();
+    assert_ne!(unauthorized.rsplit(' ').next(), Some("0"), "{text}");
+}

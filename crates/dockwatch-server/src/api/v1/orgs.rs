@@ -169,6 +169,8 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
     state.store.delete_org(&who.actor, &a.org).await?;
+    // Its tokens went with it.
+    state.tokens.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

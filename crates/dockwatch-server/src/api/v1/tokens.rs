@@ -163,6 +163,7 @@ pub async fn revoke(
         .store
         .revoke_org_token(&who.actor, &a.org, &token_id)
         .await?;
+    state.tokens.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

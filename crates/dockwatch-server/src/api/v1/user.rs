@@ -128,6 +128,7 @@ pub async fn revoke_token(
         .store
         .revoke_personal_token(&who.actor, &user.id, &token_id)
         .await?;
+    state.tokens.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
