@@ -41,6 +41,28 @@ pub enum Error {
         /// The limit, in its unit.
         limit: String,
     },
+    /// A blob's content does not match the digest that names it.
+    #[error("{what} {location}: digest mismatch, expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// What was read (layer, config, manifest...).
+        what: &'static str,
+        /// Where.
+        location: String,
+        /// The digest the image declares.
+        expected: String,
+        /// The digest of what was read.
+        actual: String,
+    },
+    /// The image has no manifest for the requested platform.
+    #[error("{location}: no image for platform {platform} (available: {available})")]
+    NoPlatform {
+        /// The image.
+        location: String,
+        /// The requested platform.
+        platform: String,
+        /// The platforms the image has.
+        available: String,
+    },
     /// A registry answered with an error.
     #[error("registry {registry}: {reason}")]
     Registry {

@@ -10,11 +10,17 @@
 //! server. The SBOM half (`source`, `fs`, `catalog`, `sbom`) never imports the vulnerability half.
 #![forbid(unsafe_code)]
 
+pub mod analyze;
 pub mod catalog;
+pub mod digest;
 pub mod error;
 pub mod fs;
+pub mod layer;
+pub mod limits;
+pub mod os_release;
 pub mod sbom;
 pub mod source;
 pub mod version;
 
+pub use analyze::{Analysis, Options, analyze, analyze_with};
 pub use error::{Error, Result};
