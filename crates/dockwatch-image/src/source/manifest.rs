@@ -81,8 +81,9 @@ pub fn select<'a>(
         .iter()
         .filter(|d| !is_attestation(d))
         .collect();
-    // An index without platforms (as OCI layouts often are) with one image: that image.
-    if images.len() == 1 && images[0].platform().is_none() && platform.is_none() {
+    // One entry without a platform (as OCI layouts' index.json often are, possibly pointing to
+    // a nested index): follow it; the image's own config is checked against `platform` later.
+    if images.len() == 1 && images[0].platform().is_none() {
         return Ok(images[0]);
     }
     let matching = images.iter().copied().find(|d| {

@@ -1,0 +1,1 @@
+//! Hostile images through the real binary and library.
