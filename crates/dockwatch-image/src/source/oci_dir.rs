@@ -122,3 +122,26 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
     }
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_paths_never_leave_the_layout() {
+        let root = Path::new("/layout");
+        let hex = "a".repeat(64);
+        assert_eq!(
+            blob_path(root, &format!("sha256:{hex}")).unwrap(),
+            root.join("blobs/sha256").join(&hex)
+        );
+        for bad in [
+            "sha256:../../etc/passwd",
+            "sha512:abc",
+            "sha256:",
+            &format!("sha256:{}/x", "a".repeat(62)),
+        ] {
+            assert!(blob_path(root, bad).is_err(), "{bad}");
+        }
+    }
+}
