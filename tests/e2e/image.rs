@@ -790,3 +790,143 @@ fn registry_platforms_and_cli_output() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&registry.host), "{stderr}");
 }
+
+/// A one-layer image with only an os-release, in an OCI layout at `root`.
+fn tiny_layout(root: &Path) {
+    let mut b = tar::Builder::new(Vec::new());
+    let os_release = b"ID=tiny\nVERSION_ID=1\n";
+    let mut header = tar::Header::new_gnu();
+    header.set_size(os_release.len() as u64);
+    header.set_mode(0o644);
+    b.append_data(&mut header, "etc/os-release", &os_release[..])
+        .unwrap();
+    let tar = b.into_inner().unwrap();
+    layout::single_layer(root, &layout::gzip(&tar), &layout::sha256(&tar), None);
+}
+
+fn sbom_with_docker_config(
+    reference: &str,
+    docker_config: &Path,
+    path_prefix: Option<&Path>,
+) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dockwatch"));
+    cmd.args(["sbom", reference, "--insecure", "--format", "json"])
+        .env("DOCKER_CONFIG", docker_config);
+    if let Some(dir) = path_prefix {
+        let path = std::env::var("PATH").unwrap_or_default();
+        cmd.env("PATH", format!("{}:{path}", dir.display()));
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn registry_credentials_come_from_docker_config_auths_and_helpers() {
+    if !have("htpasswd") {
+        eprintln!("SKIPPED: htpasswd is not installed (apt-get install apache2-utils)");
+        return;
+    }
+    let out = Command::new("htpasswd")
+        .args(["-nbB", "alice", "s3cret"])
+        .output()
+        .unwrap();
+    let Some(registry) = Registry::start(Some(&String::from_utf8(out.stdout).unwrap())) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let oci = tmp.path().join("oci");
+    tiny_layout(&oci);
+    registry.push(
+        &format!("oci:{}:latest", oci.display()),
+        "private/tiny:1",
+        Some("alice:s3cret"),
+    );
+    let reference = format!("{}/private/tiny:1", registry.host);
+    let config_dir = tmp.path().join("docker");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let write_config = |json: serde_json::Value| {
+        std::fs::write(
+            config_dir.join("config.json"),
+            serde_json::to_vec(&json).unwrap(),
+        )
+        .unwrap();
+    };
+    let distro = |out: &std::process::Output| -> String {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["distro"]["id"].as_str().unwrap_or_default().to_owned()
+    };
+
+    // No credentials: the registry's refusal is an input error naming the registry.
+    let out = sbom_with_docker_config(&reference, &config_dir, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&registry.host));
+
+    // `auths` with base64 user:password.
+    let encode = |s: &str| {
+        let out = Command::new("sh")
+            .args(["-c", &format!("printf %s '{s}' | base64")])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    write_config(
+        serde_json::json!({"auths": {registry.host.clone(): {"auth": encode("alice:s3cret")}}}),
+    );
+    assert_eq!(
+        distro(&sbom_with_docker_config(&reference, &config_dir, None)),
+        "tiny"
+    );
+    write_config(
+        serde_json::json!({"auths": {registry.host.clone(): {"auth": encode("alice:wrong")}}}),
+    );
+    assert_eq!(
+        sbom_with_docker_config(&reference, &config_dir, None)
+            .status
+            .code(),
+        Some(2)
+    );
+
+    // A credential helper `docker-credential-e2e get`, named by credHelpers and by credsStore.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let marker = tmp.path().join("helper-asked-for");
+    let helper = bin.join("docker-credential-e2e");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 1\ncat > {}\necho '{{\"ServerURL\":\"x\",\"Username\":\"alice\",\"Secret\":\"s3cret\"}}'\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_config(serde_json::json!({"credHelpers": {registry.host.clone(): "e2e"}}));
+    assert_eq!(
+        distro(&sbom_with_docker_config(
+            &reference,
+            &config_dir,
+            Some(&bin)
+        )),
+        "tiny"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap().trim(),
+        registry.host
+    );
+    std::fs::remove_file(&marker).unwrap();
+    write_config(serde_json::json!({"credsStore": "e2e"}));
+    assert_eq!(
+        distro(&sbom_with_docker_config(
+            &reference,
+            &config_dir,
+            Some(&bin)
+        )),
+        "tiny"
+    );
+    assert!(marker.exists());
+}
