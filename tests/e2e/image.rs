@@ -471,13 +471,26 @@ impl Registry {
     /// Starts a registry; `htpasswd` (file contents) turns on basic auth. `None` when the
     /// `docker-registry` binary is missing.
     pub fn start(htpasswd: Option<&str>) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = htpasswd.map(|htpasswd| {
+            let path = dir.path().join("htpasswd");
+            std::fs::write(&path, htpasswd).unwrap();
+            format!(
+                "auth:\n  htpasswd:\n    realm: e2e\n    path: {}\n",
+                path.display()
+            )
+        });
+        Self::start_with(dir, auth.as_deref())
+    }
+
+    /// Starts a registry whose config gets `auth` (a YAML `auth:` section) appended.
+    pub fn start_with(dir: tempfile::TempDir, auth: Option<&str>) -> Option<Self> {
         if !have("docker-registry") {
             eprintln!(
                 "SKIPPED: docker-registry is not installed (apt-get install docker-registry)"
             );
             return None;
         }
-        let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -488,14 +501,7 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\n",
             dir.path().join("data").display()
         );
-        if let Some(htpasswd) = htpasswd {
-            let path = dir.path().join("htpasswd");
-            std::fs::write(&path, htpasswd).unwrap();
-            config.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: e2e\n    path: {}\n",
-                path.display()
-            ));
-        }
+        config.push_str(auth.unwrap_or_default());
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
         let child = Command::new("docker-registry")
@@ -929,4 +935,217 @@ fn registry_credentials_come_from_docker_config_auths_and_helpers() {
         "tiny"
     );
     assert!(marker.exists());
+}
+
+/// A token server for the registry's bearer-token auth: checks basic credentials alice:s3cret,
+/// then issues an RS256 JWT (signed by `openssl`, certificate in `x5c`) granting the asked scope.
+struct TokenServer {
+    realm: String,
+    cert: PathBuf,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TokenServer {
+    fn start(dir: &Path) -> Self {
+        let key = dir.join("token.key");
+        let cert = dir.join("token.crt");
+        run(Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=e2e-token", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert));
+        let pem = std::fs::read_to_string(&cert).unwrap();
+        let der_b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let realm = format!("http://{}/token", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                serve_token(stream, &key, &der_b64, &seen);
+            }
+        });
+        Self {
+            realm,
+            cert,
+            requests,
+        }
+    }
+
+    fn auth_yaml(&self) -> String {
+        format!(
+            "auth:\n  token:\n    realm: {}\n    service: e2e-registry\n    issuer: e2e-issuer\n    rootcertbundle: {}\n",
+            self.realm,
+            self.cert.display()
+        )
+    }
+}
+
+fn serve_token(
+    mut stream: std::net::TcpStream,
+    key: &Path,
+    x5c: &str,
+    seen: &std::sync::Mutex<Vec<String>>,
+) {
+    use base64::Engine as _;
+    use std::io::{BufRead, BufReader, Write};
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).unwrap();
+    let mut authorization = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line.trim().is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').unwrap_or_default();
+        if name.eq_ignore_ascii_case("authorization") {
+            authorization = value.trim().to_owned();
+        }
+    }
+    let target = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    seen.lock()
+        .unwrap()
+        .push(format!("{target} {authorization}"));
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("alice:s3cret")
+    );
+    if authorization != expected {
+        let _ = stream.write_all(
+            b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        return;
+    }
+    let query = target.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let access: Vec<serde_json::Value> = query
+        .split('&')
+        .filter_map(|kv| kv.strip_prefix("scope="))
+        .map(percent_decode)
+        .filter_map(|scope| {
+            let mut parts = scope.splitn(3, ':');
+            let (kind, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
+            let actions: Vec<&str> = actions.split(',').collect();
+            Some(serde_json::json!({"type": kind, "name": name, "actions": actions}))
+        })
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let jti = format!("{now}-{}", seen.lock().unwrap().len());
+    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
+    let claims = serde_json::json!({
+        "iss": "e2e-issuer", "sub": "alice", "aud": "e2e-registry",
+        "exp": now + 600, "nbf": now - 60, "iat": now - 60, "jti": jti,
+        "access": access,
+    });
+    let signing_input = format!(
+        "{}.{}",
+        b64url.encode(serde_json::to_vec(&header).unwrap()),
+        b64url.encode(serde_json::to_vec(&claims).unwrap())
+    );
+    let mut openssl = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    openssl
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(signing_input.as_bytes())
+        .unwrap();
+    let signature = openssl.wait_with_output().unwrap().stdout;
+    let token = format!("{signing_input}.{}", b64url.encode(signature));
+    let body = serde_json::to_vec(
+        &serde_json::json!({"token": token, "access_token": token, "expires_in": 600}),
+    )
+    .unwrap();
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn registry_bearer_token_auth_uses_the_configured_credentials() {
+    if !have("openssl") {
+        eprintln!("SKIPPED: openssl is not installed; it signs the test's registry tokens");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = TokenServer::start(dir.path());
+    let Some(registry) = Registry::start_with(dir, Some(&tokens.auth_yaml())) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let oci = tmp.path().join("oci");
+    tiny_layout(&oci);
+    let from = format!("oci:{}:latest", oci.display());
+    registry.push(&from, "bearer/tiny:1", Some("alice:s3cret"));
+    let reference = format!("{}/bearer/tiny:1", registry.host);
+    let config_dir = tmp.path().join("docker");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    tokens.requests.lock().unwrap().clear();
+
+    // Anonymous: the token server refuses, and so does the registry.
+    let out = sbom_with_docker_config(&reference, &config_dir, None);
+    assert_eq!(out.status.code(), Some(2));
+
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
+    let config = serde_json::json!({"auths": {registry.host.clone(): {"auth": auth}}});
+    std::fs::write(
+        config_dir.join("config.json"),
+        serde_json::to_vec(&config).unwrap(),
+    )
+    .unwrap();
+    let out = sbom_with_docker_config(&reference, &config_dir, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["distro"]["id"], "tiny");
+    let requests = tokens.requests.lock().unwrap().clone();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("scope=repository%3Abearer%2Ftiny%3Apull") && r.contains("Basic ")),
+        "the token was asked for with the credentials: {requests:?}"
+    );
 }
