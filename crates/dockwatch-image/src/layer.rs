@@ -37,6 +37,9 @@ impl<'a> Selector<'a> {
     }
 }
 
+/// How many skipped entries of one layer are reported one by one.
+const MAX_WARNINGS_PER_LAYER: usize = 100;
+
 /// How a layer blob is compressed, from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
@@ -239,8 +242,14 @@ fn read_entries(
 ) -> Result<()> {
     let io_error = |e: io::Error| io_to_error(e, location, limits);
     let mut archive = tar::Archive::new(stream);
-    let warn = |index: &mut LayerIndex, path: &str, message: String| {
+    let mut unreported = 0u64;
+    let mut warn = |index: &mut LayerIndex, path: &str, message: String| {
         tracing::debug!(layer = location, path, %message, "Skipped a layer entry.");
+        // A hostile layer may hold millions of bad entries: report the first ones, count the rest.
+        if index.warnings.len() >= MAX_WARNINGS_PER_LAYER {
+            unreported += 1;
+            return;
+        }
         index.warnings.push(Warning {
             path: format!("/{path}"),
             message: format!("layer {location}: {message}"),
@@ -367,6 +376,12 @@ fn read_entries(
             // Folders carry nothing the catalogers read; devices and fifos are never opened.
             _ => {}
         }
+    }
+    if unreported > 0 {
+        index.warnings.push(Warning {
+            path: String::new(),
+            message: format!("layer {location}: {unreported} more entries skipped"),
+        });
     }
     Ok(())
 }

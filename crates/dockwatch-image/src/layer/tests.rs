@@ -415,3 +415,15 @@ fn normalize_rejects_traversal() {
     assert_eq!(normalize("/etc/passwd").as_deref(), Some("etc/passwd"));
     assert_eq!(normalize("a/../b"), None);
 }
+
+#[test]
+fn warnings_are_capped_per_layer() {
+    let mut builder = TarBuilder::new();
+    for i in 0..1000 {
+        builder = builder.file(&format!("../escape{i}"), b"");
+    }
+    let index = read(&builder.finish()).unwrap();
+    assert_eq!(index.warnings.len(), MAX_WARNINGS_PER_LAYER + 1);
+    let last = &index.warnings.last().unwrap().message;
+    assert!(last.ends_with("900 more entries skipped"), "{last}");
+}

@@ -122,3 +122,53 @@ fn read_wanted(
         contents: Arc::from(contents),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{CatalogContext, CatalogOutput, Cataloger};
+
+    struct Status;
+
+    impl Cataloger for Status {
+        fn name(&self) -> &'static str {
+            "status"
+        }
+        fn wants(&self, path: &str) -> bool {
+            path.ends_with("dpkg/status")
+        }
+        fn catalog(&self, _: &FileSet, _: &CatalogContext) -> CatalogOutput {
+            CatalogOutput::default()
+        }
+    }
+
+    #[test]
+    fn symlinks_out_of_the_root_are_never_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::create_dir_all(root.join("var/lib")).unwrap();
+        // Outside the root: a file that must never be read.
+        std::fs::create_dir_all(tmp.path().join("outside/dpkg")).unwrap();
+        std::fs::write(tmp.path().join("outside/dpkg/status"), "Package: host\n").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("outside/dpkg"), root.join("var/lib/dpkg"))
+            .unwrap();
+        std::os::unix::fs::symlink("/etc/os-release", root.join("etc/os-release")).unwrap();
+        std::fs::write(root.join("plain-status-elsewhere"), "x").unwrap();
+        let catalogers: Vec<Box<dyn Cataloger>> = vec![Box::new(Status)];
+        let (files, warnings) =
+            read_dir(&root, Selector::new(&catalogers), &Limits::default()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(files.len(), 0);
+        // The absolute symlink resolves inside the root (to itself: a loop), not to the host's.
+        assert!(files.get("etc/os-release").is_none());
+        assert!(files.get("var/lib/dpkg/status").is_none());
+    }
+
+    #[test]
+    fn a_file_is_not_a_root() {
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        let err = read_dir(tmp.path(), Selector::new(&[]), &Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("needs a folder"), "{err}");
+    }
+}

@@ -228,3 +228,72 @@ pub fn check_layer_sizes(info: &SourceInfo, max: u64, location: &str) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> ImageIndex {
+        let entry =
+            |digest: char, os: &str, arch: &str, variant: Option<&str>, attestation: bool| {
+                let mut d = serde_json::json!({
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": format!("sha256:{}", digest.to_string().repeat(64)),
+                    "size": 100,
+                    "platform": {"os": os, "architecture": arch},
+                });
+                if let Some(v) = variant {
+                    d["platform"]["variant"] = v.into();
+                }
+                if attestation {
+                    d["annotations"] =
+                        serde_json::json!({"vnd.docker.reference.type": "attestation-manifest"});
+                }
+                d
+            };
+        let json = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+            "manifests": [
+                entry('a', "linux", "amd64", None, false),
+                entry('b', "linux", "arm", Some("v7"), false),
+                entry('c', "linux", "arm64", Some("v8"), false),
+                entry('d', "unknown", "unknown", None, true),
+            ],
+        });
+        match parse(&serde_json::to_vec(&json).unwrap(), "test").unwrap() {
+            Parsed::Index(index) => *index,
+            Parsed::Image(_) => panic!("an index"),
+        }
+    }
+
+    fn pick(platform: &str) -> Result<String> {
+        let index = index();
+        let p = Platform::parse(platform).unwrap();
+        select(&index, Some(&p), "test").map(|d| d.digest().to_string()[7..8].to_owned())
+    }
+
+    #[test]
+    fn platforms_are_chosen_with_and_without_variants() {
+        assert_eq!(pick("linux/amd64").unwrap(), "a");
+        assert_eq!(pick("linux/arm/v7").unwrap(), "b");
+        assert_eq!(pick("linux/arm64").unwrap(), "c");
+        let err = pick("linux/arm/v6").unwrap_err().to_string();
+        assert!(
+            err.contains("linux/arm/v6") && err.contains("linux/arm/v7"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("unknown"),
+            "attestations are not images: {err}"
+        );
+    }
+
+    #[test]
+    fn schema_1_and_garbage_are_named() {
+        let err = parse(br#"{"schemaVersion":1,"fsLayers":[]}"#, "here").unwrap_err();
+        assert!(err.to_string().contains("schema 1"), "{err}");
+        let err = parse(b"{}", "here").unwrap_err();
+        assert!(err.to_string().contains("here"), "{err}");
+    }
+}
