@@ -1149,3 +1149,94 @@ fn registry_bearer_token_auth_uses_the_configured_credentials() {
         "the token was asked for with the credentials: {requests:?}"
     );
 }
+
+/// Writes a Docker 25+ style `docker save` archive (OCI blobs + index.json + manifest.json)
+/// holding `layer_tar` uncompressed; returns the manifest digest.
+fn docker25_archive(path: &Path, layer_tar: &[u8], stored_layer: &[u8]) -> String {
+    let layer_digest = layout::sha256(layer_tar);
+    let config = layout::config("amd64", std::slice::from_ref(&layer_digest));
+    let config_digest = layout::sha256(&config);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": layout::descriptor("application/vnd.oci.image.config.v1+json", &config_digest, config.len() as u64),
+        "layers": [layout::descriptor("application/vnd.oci.image.layer.v1.tar", &layer_digest, layer_tar.len() as u64)],
+    }))
+    .unwrap();
+    let manifest_digest = layout::sha256(&manifest);
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [layout::descriptor("application/vnd.oci.image.manifest.v1+json", &manifest_digest, manifest.len() as u64)],
+    }))
+    .unwrap();
+    let blob_name = |d: &str| format!("blobs/sha256/{}", &d["sha256:".len()..]);
+    let docker_manifest = serde_json::to_vec(&serde_json::json!([{
+        "Config": blob_name(&config_digest),
+        "RepoTags": ["new/style:1"],
+        "Layers": [blob_name(&layer_digest)],
+    }]))
+    .unwrap();
+    let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
+    let mut add = |name: &str, data: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        b.append_data(&mut header, name, data).unwrap();
+    };
+    add(&blob_name(&layer_digest), stored_layer);
+    add(&blob_name(&config_digest), &config);
+    add(&blob_name(&manifest_digest), &manifest);
+    add("index.json", &index);
+    add("manifest.json", &docker_manifest);
+    add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    b.finish().unwrap();
+    manifest_digest
+}
+
+#[test]
+fn docker_archive_in_the_oci_style_layout_of_docker_25() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    let os_release = b"ID=newstyle\n";
+    header.set_size(os_release.len() as u64);
+    header.set_mode(0o644);
+    b.append_data(&mut header, "usr/lib/os-release", &os_release[..])
+        .unwrap();
+    let layer = b.into_inner().unwrap();
+    let path = tmp.path().join("new.tar");
+    let manifest_digest = docker25_archive(&path, &layer, &layer);
+    let a = analyze(SourceSpec::DockerArchive(path.clone()), None);
+    assert_eq!(a.sbom.distro.unwrap().id, "newstyle");
+    let info = &a.sbom.source;
+    assert_eq!(info.digest.as_deref(), Some(manifest_digest.as_str()));
+    assert_eq!(info.tags, ["new/style:1"]);
+    assert_eq!(
+        info.layers[0].media_type,
+        "application/vnd.oci.image.layer.v1.tar"
+    );
+    assert_eq!(info.layers[0].digest, layout::sha256(&layer));
+
+    // A blob that is not what its name says is refused.
+    let mut other = layer.clone();
+    let at = other.windows(9).position(|w| w == b"newstyle\n").unwrap();
+    other[at] = b'N';
+    docker25_archive(&path, &layer, &other);
+    let catalogers: Vec<Box<dyn Cataloger>> = vec![Box::new(StatusCataloger)];
+    let err = analyze_with(
+        &SourceSpec::DockerArchive(path.clone()),
+        &options(None),
+        &catalogers,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("digest mismatch"), "{err}");
+
+    // A gzip-compressed archive gets a clear error.
+    let gz = tmp.path().join("new.tar.gz");
+    std::fs::write(&gz, layout::gzip(&std::fs::read(&path).unwrap())).unwrap();
+    let err = analyze_with(&SourceSpec::DockerArchive(gz), &options(None), &catalogers)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("decompress it first"), "{err}");
+}
