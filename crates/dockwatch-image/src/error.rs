@@ -53,6 +53,12 @@ pub enum Error {
         /// The digest of what was read.
         actual: String,
     },
+    /// A `--platform` value that is not `os/arch[/variant]`.
+    #[error("invalid platform {input:?}: write os/arch or os/arch/variant, e.g. linux/amd64")]
+    InvalidPlatform {
+        /// What the user typed.
+        input: String,
+    },
     /// The image has no manifest for the requested platform.
     #[error("{location}: no image for platform {platform} (available: {available})")]
     NoPlatform {

@@ -58,9 +58,8 @@ impl Platform {
     /// Parses `os/arch[/variant]`.
     pub fn parse(input: &str) -> Result<Self> {
         let parts: Vec<&str> = input.split('/').collect();
-        let invalid = || Error::InvalidSource {
+        let invalid = || Error::InvalidPlatform {
             input: input.to_owned(),
-            reason: "a platform is os/arch or os/arch/variant, e.g. linux/amd64".into(),
         };
         match parts.as_slice() {
             [os, arch] if !os.is_empty() && !arch.is_empty() => Ok(Self {

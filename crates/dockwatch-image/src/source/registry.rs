@@ -62,10 +62,21 @@ impl RegistryImage {
     }
 }
 
-fn registry_error(reference: &Reference, error: impl std::fmt::Display) -> Error {
+/// An error naming the registry and reference, with the whole cause chain (the HTTP client's
+/// top-level message alone, "error sending request", says nothing).
+fn registry_error(reference: &Reference, error: impl std::error::Error) -> Error {
+    let mut reason = format!("{}: {error}", reference.whole());
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !reason.ends_with(&text) {
+            reason = format!("{reason}: {text}");
+        }
+        cause = c.source();
+    }
     Error::Registry {
         registry: reference.resolve_registry().to_owned(),
-        reason: format!("{}: {error}", reference.whole()),
+        reason,
     }
 }
 
