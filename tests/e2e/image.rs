@@ -742,6 +742,20 @@ fn platform_picks_from_the_index_and_unknown_platforms_are_named() {
         err.contains("linux/s390x") && err.contains("linux/amd64, linux/arm64"),
         "{err}"
     );
+    // `oci-dir:PATH:TAG` picks by tag, as skopeo's `oci:PATH:TAG` does.
+    let tagged = PathBuf::from(format!("{}:e2e", image.oci.display()));
+    assert_eq!(
+        analyze(SourceSpec::OciDir(tagged), None).sbom.source.tags,
+        ["e2e"]
+    );
+    let missing = PathBuf::from(format!("{}:nope", image.oci.display()));
+    let err = analyze_with(&SourceSpec::OciDir(missing), &options(None), &catalogers)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"nope\"") && err.contains("tags: e2e"),
+        "{err}"
+    );
     // The docker-archive holds one platform; asking for another is an error, not a silent pick.
     let err = analyze_with(
         &SourceSpec::DockerArchive(image.archive.clone()),

@@ -22,16 +22,23 @@ pub struct OciDir {
 
 impl OciDir {
     /// Reads the layout's index, manifest and config, verifying their digests.
+    /// `root` may end in `:TAG` (as in skopeo's `oci:PATH:TAG`) to pick the image whose
+    /// `org.opencontainers.image.ref.name` is TAG from a layout holding several.
     pub fn open(root: &Path, options: &SourceOptions) -> Result<Self> {
+        let (root, wanted_tag) = split_tag(root);
+        let root = root.as_path();
         let location = root.display().to_string();
         let max = options.limits.max_metadata_bytes;
         let index_path = root.join("index.json");
         let mut bytes = read_bounded(&index_path, max)?;
         let mut digest = None;
         let mut tags = Vec::new();
-        for _ in 0..MAX_INDEX_DEPTH {
+        for depth in 0..MAX_INDEX_DEPTH {
             match manifest::parse(&bytes, &location)? {
-                Parsed::Index(index) => {
+                Parsed::Index(mut index) => {
+                    if let (0, Some(tag)) = (depth, &wanted_tag) {
+                        filter_tag(&mut index, tag, &location)?;
+                    }
                     let chosen = manifest::select(&index, options.platform.as_ref(), &location)?;
                     if let Some(tag) = chosen.annotations().as_ref().and_then(|a| a.get(REF_NAME)) {
                         tags.push(tag.clone());
@@ -79,6 +86,45 @@ impl ImageSource for OciDir {
             digest: Some(layer.digest.clone()),
         })
     }
+}
+
+/// Splits `PATH:TAG` when PATH is a folder and the whole is not.
+fn split_tag(root: &Path) -> (PathBuf, Option<String>) {
+    if !root.exists()
+        && let Some((path, tag)) = root.to_string_lossy().rsplit_once(':')
+        && !tag.is_empty()
+        && !tag.contains('/')
+        && Path::new(path).is_dir()
+    {
+        return (PathBuf::from(path), Some(tag.to_owned()));
+    }
+    (root.to_owned(), None)
+}
+
+/// Keeps only the index entries tagged `tag`.
+fn filter_tag(index: &mut oci_spec::image::ImageIndex, tag: &str, location: &str) -> Result<()> {
+    let ref_name = |d: &oci_spec::image::Descriptor| {
+        d.annotations()
+            .as_ref()
+            .and_then(|a| a.get(REF_NAME))
+            .cloned()
+    };
+    let available: Vec<String> = index.manifests().iter().filter_map(ref_name).collect();
+    let kept: Vec<_> = index
+        .manifests()
+        .iter()
+        .filter(|d| ref_name(d).as_deref() == Some(tag))
+        .cloned()
+        .collect();
+    if kept.is_empty() {
+        return Err(Error::Malformed {
+            what: "OCI layout",
+            location: location.to_owned(),
+            reason: format!("no image tagged {tag:?} (tags: {})", available.join(", ")),
+        });
+    }
+    index.set_manifests(kept);
+    Ok(())
 }
 
 /// `blobs/<algorithm>/<hex>` for a digest, refusing digests that are not plain hex (which could
