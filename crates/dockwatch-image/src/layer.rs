@@ -111,6 +111,9 @@ impl LayerIndex {
             fs.remove_tree(path);
         }
         for (path, node) in &self.nodes {
+            // A file or symlink replacing a lower folder hides everything below it (as when
+            // usrmerge turns `lib/` into a symlink).
+            fs.clear_dir(path);
             match node {
                 Node::File(entry) => fs.insert(entry.clone()),
                 Node::Symlink(target) => fs.insert_symlink(path.clone(), target.clone()),

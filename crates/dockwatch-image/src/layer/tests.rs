@@ -427,3 +427,24 @@ fn warnings_are_capped_per_layer() {
     let last = &index.warnings.last().unwrap().message;
     assert!(last.ends_with("900 more entries skipped"), "{last}");
 }
+
+#[test]
+fn a_symlink_or_file_replacing_a_lower_folder_hides_its_content() {
+    let lower = read(
+        &TarBuilder::new()
+            .file("var/lib/dpkg/status.d/a", b"a")
+            .file("var/lib/dpkg/status/x", b"x")
+            .finish(),
+    )
+    .unwrap();
+    let upper = read(
+        &TarBuilder::new()
+            .symlink("var/lib/dpkg/status.d", "/elsewhere")
+            .file("var/lib/dpkg/status", b"now a file")
+            .finish(),
+    )
+    .unwrap();
+    let fs = stack(&[&lower, &upper]);
+    let paths: Vec<_> = fs.files().map(|f| f.path.clone()).collect();
+    assert_eq!(paths, ["var/lib/dpkg/status"]);
+}
