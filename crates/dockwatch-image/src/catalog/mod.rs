@@ -4,6 +4,25 @@
 //! [`all`], and add fixtures and a test. Parsing is pure: a cataloger never does IO, it reads the
 //! [`FileSet`] it is given.
 
+pub mod apk;
+pub mod dotnet;
+pub mod dpkg;
+pub mod golang;
+pub mod java;
+pub(crate) mod langpkg;
+pub mod license;
+pub mod npm;
+pub mod os_release;
+pub mod php;
+pub mod purl;
+pub mod python;
+#[cfg(test)]
+mod reference_tests;
+pub mod rpm;
+pub mod ruby;
+pub mod rust;
+mod warning_cap;
+
 use crate::fs::FileSet;
 use dockwatch_core::{Distro, Package};
 
@@ -57,7 +76,19 @@ pub const HEAD_LEN: usize = 64;
 
 /// Every cataloger, in the order their packages are reported.
 pub fn all() -> Vec<Box<dyn Cataloger>> {
-    vec![]
+    vec![
+        Box::new(dpkg::DpkgCataloger),
+        Box::new(apk::ApkCataloger),
+        Box::new(rpm::RpmCataloger),
+        Box::new(python::Python),
+        Box::new(npm::Npm),
+        Box::new(golang::Golang),
+        Box::new(rust::Rust),
+        Box::new(java::Java),
+        Box::new(ruby::Ruby),
+        Box::new(php::Php),
+        Box::new(dotnet::Dotnet),
+    ]
 }
 
 /// Whether any cataloger in `catalogers` wants `path`.

@@ -4,8 +4,18 @@
 //! [`formats`], and add a golden file.
 
 use crate::catalog::Warning;
-use dockwatch_core::{Distro, Package};
+use dockwatch_core::{Clock, Distro, Package, SystemClock};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+pub mod cyclonedx_json;
+pub mod decode;
+mod ids;
+pub mod json;
+mod license;
+mod properties;
+pub mod spdx_json;
+pub mod table;
 
 /// What was analyzed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +88,20 @@ pub struct Sbom {
     pub warnings: Vec<Warning>,
 }
 
+impl Sbom {
+    /// The packages in output order: by [`Package::sort_key`], then by their locations, so
+    /// every format is deterministic whatever order the catalogers produced.
+    pub fn sorted_packages(&self) -> Vec<&Package> {
+        let mut packages: Vec<&Package> = self.packages.iter().collect();
+        packages.sort_by(|a, b| {
+            a.sort_key()
+                .cmp(&b.sort_key())
+                .then_with(|| a.locations.cmp(&b.locations))
+        });
+        packages
+    }
+}
+
 /// An output format for SBOMs.
 pub trait SbomFormat: Send + Sync {
     /// The `--format` name (`cyclonedx-json`, `spdx-json`, `json`, `table`).
@@ -86,9 +110,47 @@ pub trait SbomFormat: Send + Sync {
     fn render(&self, sbom: &Sbom, out: &mut dyn std::io::Write) -> std::io::Result<()>;
 }
 
-/// Every SBOM format.
+/// What a rendering depends on besides the SBOM: the time it is made and the tool's version.
+/// Tests pin both so golden files are stable.
+#[derive(Clone)]
+pub struct RenderOptions {
+    /// Where the document's creation time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// The version written as the generating tool's (`dockwatch` `x.y.z`).
+    pub tool_version: String,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+impl std::fmt::Debug for RenderOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderOptions")
+            .field("now_millis", &self.clock.now_millis())
+            .field("tool_version", &self.tool_version)
+            .finish()
+    }
+}
+
+/// Every SBOM format, stamped with the wall clock and this build's version.
 pub fn formats() -> Vec<Box<dyn SbomFormat>> {
-    vec![]
+    formats_with(&RenderOptions::default())
+}
+
+/// Every SBOM format, with the given clock and tool version.
+pub fn formats_with(options: &RenderOptions) -> Vec<Box<dyn SbomFormat>> {
+    vec![
+        Box::new(cyclonedx_json::CycloneDxJson::new(options.clone())),
+        Box::new(spdx_json::SpdxJson::new(options.clone())),
+        Box::new(json::NativeJson::new(options.clone())),
+        Box::new(table::Table),
+    ]
 }
 
 /// The format called `name`, if there is one.

@@ -1,0 +1,720 @@
+//! What the language catalogers share: building packages and purls, bounded reading of
+//! untrusted files, warnings that name the file, and deterministic output.
+
+use super::{CatalogOutput, Warning, license};
+use crate::fs::FileEntry;
+use dockwatch_core::{Location, Package, PackageType};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// The largest metadata or lock file parsed (a bigger file named like one is skipped with a
+/// warning: real lockfiles of huge monorepos stay well under this).
+pub(crate) const MAX_TEXT_BYTES: usize = 64 << 20;
+
+/// The file name part of `path`.
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The folder part of `path` (empty at the root).
+pub(crate) fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// A warning about `path` (relative, as in the [`crate::fs::FileSet`]).
+pub(crate) fn warning(path: &str, message: impl Into<String>) -> Warning {
+    Warning {
+        path: format!("/{}", path.trim_start_matches('/')),
+        message: message.into(),
+    }
+}
+
+/// The location of a kept file.
+pub(crate) fn location(entry: &FileEntry) -> Location {
+    Location {
+        path: format!("/{}", entry.path.trim_start_matches('/')),
+        layer: entry.layer.clone(),
+    }
+}
+
+/// The text of `entry`, bounded by `limit` bytes; a byte-order mark is removed, UTF-16 is
+/// decoded, and invalid UTF-8 is replaced (with a warning), so one odd byte never hides a package.
+pub(crate) fn read_text<'a>(
+    entry: &'a FileEntry,
+    limit: usize,
+    warnings: &mut Vec<Warning>,
+) -> Option<Cow<'a, str>> {
+    let bytes = &entry.contents[..];
+    if bytes.len() > limit {
+        warnings.push(warning(
+            &entry.path,
+            format!(
+                "skipped: {} bytes exceeds the limit of {limit} bytes for this kind of file",
+                bytes.len()
+            ),
+        ));
+        return None;
+    }
+    Some(decode_text(bytes, &entry.path, warnings))
+}
+
+/// Decodes bytes as text: UTF-8 (with or without BOM), UTF-16 with a BOM, else lossy UTF-8.
+pub(crate) fn decode_text<'a>(
+    bytes: &'a [u8],
+    path: &str,
+    warnings: &mut Vec<Warning>,
+) -> Cow<'a, str> {
+    let utf16 = |le: bool| {
+        let units: Vec<u16> = bytes[2..]
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        Cow::Owned(String::from_utf16_lossy(&units))
+    };
+    match bytes {
+        [0xFF, 0xFE, ..] => return utf16(true),
+        [0xFE, 0xFF, ..] => return utf16(false),
+        _ => {}
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(e) => {
+            warnings.push(warning(
+                path,
+                format!(
+                    "not valid UTF-8 (first bad byte at offset {}); invalid bytes replaced",
+                    e.valid_up_to()
+                ),
+            ));
+            String::from_utf8_lossy(bytes)
+        }
+    }
+}
+
+/// Reads at most `limit` bytes from `reader`; more is an error (a zip bomb, a lying header).
+pub(crate) fn read_bounded(reader: impl std::io::Read, limit: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    if buf.len() > limit {
+        return Err(format!("member larger than {limit} bytes"));
+    }
+    Ok(buf)
+}
+
+/// The bytes of member `name` of the zip archive `archive`, bounded by `limit`; `Ok(None)` when
+/// the archive has no such member.
+pub(crate) fn zip_member(
+    archive: &[u8],
+    name: &str,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|e| e.to_string())?;
+    let file = match zip.by_name(name) {
+        Ok(file) => file,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    read_bounded(file, limit).map(Some)
+}
+
+/// Whether a file is an executable worth opening, judged from its mode and first bytes: ELF and
+/// Mach-O files with an execute bit (shared libraries of a Go or Rust program included), and
+/// Windows PE files whatever their mode (images built on Windows rarely set one).
+pub(crate) fn is_executable(mode: u32, head: &[u8]) -> bool {
+    const MACHO: [[u8; 4]; 4] = [
+        [0xfe, 0xed, 0xfa, 0xce],
+        [0xce, 0xfa, 0xed, 0xfe],
+        [0xfe, 0xed, 0xfa, 0xcf],
+        [0xcf, 0xfa, 0xed, 0xfe],
+    ];
+    let exec = mode & 0o111 != 0;
+    (exec && (head.starts_with(b"\x7fELF") || MACHO.iter().any(|m| head.starts_with(m))))
+        || head.starts_with(b"MZ")
+}
+
+/// A package URL built with the `packageurl` crate, which applies each type's rules (lower-case
+/// pypi names, `_` to `-`...); a name it refuses still gets a readable purl.
+pub(crate) fn purl(ty: &str, namespace: Option<&str>, name: &str, version: &str) -> String {
+    let built = packageurl::PackageUrl::new(ty, name).and_then(|mut p| {
+        if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+            p.with_namespace(ns)?;
+        }
+        if !version.is_empty() {
+            p.with_version(version)?;
+        }
+        Ok(p.to_string())
+    });
+    built.unwrap_or_else(|_| {
+        let ns = namespace.map(|n| format!("{n}/")).unwrap_or_default();
+        format!("pkg:{ty}/{ns}{name}@{version}")
+    })
+}
+
+/// The fields of one package as a language cataloger finds it.
+pub(crate) struct Found<'a> {
+    pub kind: PackageType,
+    pub found_by: &'static str,
+    pub name: &'a str,
+    pub version: &'a str,
+    pub purl: String,
+    /// Licenses as written; normalized to SPDX here.
+    pub licenses: Vec<String>,
+    /// The file that evidences the package first, then any others.
+    pub locations: Vec<Location>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl<'a> Found<'a> {
+    /// A package of `kind` named `name` at `version`, seen in `entry`.
+    pub(crate) fn new(
+        kind: PackageType,
+        found_by: &'static str,
+        name: &'a str,
+        version: &'a str,
+        purl: String,
+        entry: &FileEntry,
+    ) -> Self {
+        Self {
+            kind,
+            found_by,
+            name,
+            version,
+            purl,
+            licenses: Vec::new(),
+            locations: vec![location(entry)],
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    /// Adds licenses as written by the package; they are normalized when built.
+    pub(crate) fn licenses<I, S>(mut self, texts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.licenses
+            .extend(texts.into_iter().map(|s| s.as_ref().to_owned()));
+        self
+    }
+
+    /// Records one metadata field when it has a value.
+    pub(crate) fn meta(mut self, key: &str, value: Option<&str>) -> Self {
+        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
+            self.metadata.insert(key.to_owned(), v.to_owned());
+        }
+        self
+    }
+
+    /// The finished package.
+    pub(crate) fn build(self) -> Package {
+        let mut licenses: Vec<String> = Vec::new();
+        for text in &self.licenses {
+            if let Some(l) = license::normalize(text)
+                && !licenses.contains(&l)
+            {
+                licenses.push(l);
+            }
+        }
+        Package {
+            name: self.name.to_owned(),
+            version: self.version.to_owned(),
+            kind: self.kind,
+            arch: None,
+            source_name: None,
+            source_version: None,
+            licenses,
+            purl: self.purl,
+            cpes: Vec::new(),
+            locations: self.locations,
+            found_by: self.found_by.to_owned(),
+            metadata: self.metadata,
+        }
+    }
+}
+
+/// Sorts packages and warnings and drops exact duplicates, so output is deterministic.
+pub(crate) fn finish(mut out: CatalogOutput) -> CatalogOutput {
+    out.packages.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then_with(|| a.locations.cmp(&b.locations))
+    });
+    out.packages.dedup();
+    out.warnings
+        .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    out.warnings.dedup();
+    out
+}
+
+/// Test support shared by the language catalogers' `check` helpers.
+#[cfg(test)]
+pub(crate) mod testkit {
+    use super::super::{CatalogContext, CatalogOutput, Cataloger, HEAD_LEN};
+    use crate::fs::{FileEntry, FileSet};
+    use std::collections::BTreeSet;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    /// Builds the file set a layer reader would give `cataloger` for the fixture folder or file
+    /// `fixture` (relative to the shared fixtures) placed at `image_dir` in the image.
+    pub(crate) fn fileset(cataloger: &dyn Cataloger, fixtures: &[(&str, &str)]) -> FileSet {
+        let mut set = FileSet::new();
+        for (fixture, image_dir) in fixtures {
+            // A folder may be split between the shared tree and the unpacked archive: read both,
+            // the unpacked copy last so it wins.
+            let _ = dockwatch_testdata::fixture(fixture);
+            let roots: Vec<_> = [
+                dockwatch_testdata::shared_fixtures().join(fixture),
+                dockwatch_testdata::unpacked_dir().join(fixture),
+            ]
+            .into_iter()
+            .filter(|p| p.exists())
+            .collect();
+            assert!(!roots.is_empty(), "fixture {fixture} missing");
+            for root in roots {
+                add_tree(cataloger, &mut set, &root, image_dir);
+            }
+        }
+        set
+    }
+
+    /// Adds every file below `root` that `cataloger` wants (judged as the layer reader does:
+    /// by path, else by the first bytes), placed at `image_dir`; symlinks are not followed.
+    pub(crate) fn add_tree(
+        cataloger: &dyn Cataloger,
+        set: &mut FileSet,
+        root: &Path,
+        image_dir: &str,
+    ) {
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            let meta = if p == root {
+                std::fs::metadata(&p)
+            } else {
+                std::fs::symlink_metadata(&p)
+            };
+            let Ok(meta) = meta else {
+                continue;
+            };
+            if meta.is_dir() {
+                for e in std::fs::read_dir(&p).unwrap() {
+                    stack.push(e.unwrap().path());
+                }
+                continue;
+            }
+            if !meta.is_file() {
+                continue;
+            }
+            let rel = if p == root {
+                p.file_name().unwrap().to_string_lossy().into_owned()
+            } else {
+                p.strip_prefix(root).unwrap().to_string_lossy().into_owned()
+            };
+            let path = format!("{}/{}", image_dir.trim_matches('/'), rel)
+                .trim_start_matches('/')
+                .to_owned();
+            add_if_wanted(cataloger, set, &path, &p);
+        }
+    }
+
+    fn add_if_wanted(cataloger: &dyn Cataloger, set: &mut FileSet, path: &str, file: &Path) {
+        use std::io::Read;
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        let wanted = cataloger.wants(path) || {
+            let mut head = Vec::with_capacity(HEAD_LEN);
+            let f = std::fs::File::open(file).unwrap();
+            f.take(HEAD_LEN as u64).read_to_end(&mut head).unwrap();
+            cataloger.wants_content(path, mode, &head)
+        };
+        if wanted {
+            set.insert(entry(path, mode, std::fs::read(file).unwrap()));
+        }
+    }
+
+    /// The lines a command prints, or a panic naming the command (the tools these tests
+    /// compare with are part of every machine this project runs on).
+    pub(crate) fn command_lines(program: &str, args: &[&str]) -> Vec<String> {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program} {args:?}: {e}"));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Asserts that the `name@version` set of `out` equals `expected`, but for `documented`
+    /// differences (`+found`, `-missed`).
+    pub(crate) fn assert_same(out: &CatalogOutput, expected: &[String], documented: &[&str]) {
+        let found: BTreeSet<String> = out
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        let expected: BTreeSet<String> = expected.iter().cloned().collect();
+        let mut diffs: BTreeSet<String> = found
+            .difference(&expected)
+            .map(|s| format!("+{s}"))
+            .collect();
+        diffs.extend(expected.difference(&found).map(|s| format!("-{s}")));
+        let documented: BTreeSet<String> = documented.iter().map(|s| s.to_string()).collect();
+        assert_eq!(diffs, documented, "warnings: {:?}", out.warnings);
+    }
+
+    /// A minimal little-endian ELF64 executable: one loadable segment mapping the whole file at
+    /// `base`, `payload` right after the headers (offset 120), then one section per `sections`.
+    pub(crate) fn elf64(base: u64, payload: &[u8], sections: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut body = payload.to_vec();
+        let mut placed = Vec::new();
+        for (name, data) in sections {
+            placed.push((*name, 120 + body.len(), data.len()));
+            body.extend_from_slice(data);
+        }
+        let mut shstrtab = vec![0u8];
+        let mut names = Vec::new();
+        for (name, _, _) in &placed {
+            names.push(shstrtab.len() as u32);
+            shstrtab.extend_from_slice(name.as_bytes());
+            shstrtab.push(0);
+        }
+        names.push(shstrtab.len() as u32);
+        shstrtab.extend_from_slice(b".shstrtab\0");
+        let shstrtab_at = 120 + body.len();
+        body.extend_from_slice(&shstrtab);
+        while !body.len().is_multiple_of(8) {
+            body.push(0);
+        }
+        let shoff = 120 + body.len();
+        let shnum = if sections.is_empty() {
+            0
+        } else {
+            placed.len() + 2
+        };
+        let total = shoff + shnum * 64;
+
+        let mut f = Vec::with_capacity(total);
+        f.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
+        f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        f.extend_from_slice(&0x3eu16.to_le_bytes()); // x86-64
+        f.extend_from_slice(&1u32.to_le_bytes());
+        f.extend_from_slice(&0u64.to_le_bytes()); // entry
+        f.extend_from_slice(&64u64.to_le_bytes()); // phoff
+        f.extend_from_slice(&(if shnum == 0 { 0 } else { shoff as u64 }).to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes()); // flags
+        for v in [
+            64u16,
+            56,
+            1,
+            64,
+            shnum as u16,
+            shnum.saturating_sub(1) as u16,
+        ] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+        f.extend_from_slice(&5u32.to_le_bytes());
+        for v in [0u64, base, base, total as u64, total as u64, 0x1000] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&body);
+        if shnum > 0 {
+            let mut header = |name: u32, kind: u32, offset: usize, size: usize| {
+                f.extend_from_slice(&name.to_le_bytes());
+                f.extend_from_slice(&kind.to_le_bytes());
+                for v in [0u64, 0, offset as u64, size as u64] {
+                    f.extend_from_slice(&v.to_le_bytes());
+                }
+                f.extend_from_slice(&0u32.to_le_bytes());
+                f.extend_from_slice(&0u32.to_le_bytes());
+                f.extend_from_slice(&1u64.to_le_bytes());
+                f.extend_from_slice(&0u64.to_le_bytes());
+            };
+            header(0, 0, 0, 0);
+            for (i, (_, offset, size)) in placed.iter().enumerate() {
+                header(names[i], 1, *offset, *size); // SHT_PROGBITS
+            }
+            header(names[placed.len()], 3, shstrtab_at, shstrtab.len()); // SHT_STRTAB
+        }
+        f
+    }
+
+    /// One file entry with the given contents.
+    pub(crate) fn entry(path: &str, mode: u32, bytes: Vec<u8>) -> FileEntry {
+        FileEntry {
+            path: path.to_owned(),
+            layer: None,
+            mode,
+            contents: Arc::from(bytes),
+        }
+    }
+
+    /// Catalogs an in-memory set of `(path, contents)` files.
+    pub(crate) fn run_on(cataloger: &dyn Cataloger, files: &[(&str, &[u8])]) -> CatalogOutput {
+        let mut set = FileSet::new();
+        for (path, bytes) in files {
+            assert!(cataloger.wants(path), "{path} not wanted");
+            set.insert(entry(path, 0o644, bytes.to_vec()));
+        }
+        cataloger.catalog(&set, &CatalogContext::default())
+    }
+
+    /// A peer corpus for smoke runs: every file below `folder` whose name ends with `suffix`,
+    /// shown to the cataloger as `present_as` (peers name fixtures freely; `""` keeps the name).
+    pub(crate) type Corpus<'a> = (&'a str, &'a str, &'a str);
+
+    /// Catalogs each file of each corpus alone and returns `(file, packages, warnings)`.
+    pub(crate) fn per_file(
+        cataloger: &dyn Cataloger,
+        corpora: &[Corpus<'_>],
+    ) -> Vec<(String, usize, usize)> {
+        let mut rows = Vec::new();
+        for (folder, suffix, present_as) in corpora {
+            let _ = dockwatch_testdata::fixture(folder);
+            let mut files = Vec::new();
+            for root in [
+                dockwatch_testdata::shared_fixtures().join(folder),
+                dockwatch_testdata::unpacked_dir().join(folder),
+            ] {
+                let mut stack = vec![root];
+                while let Some(p) = stack.pop() {
+                    if p.is_dir() {
+                        stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+                    } else if p.is_file() && p.to_string_lossy().ends_with(suffix) {
+                        files.push(p);
+                    }
+                }
+            }
+            for file in files {
+                let shown = if present_as.is_empty() {
+                    file.to_string_lossy().trim_start_matches('/').to_owned()
+                } else {
+                    format!("corpus/{present_as}")
+                };
+                let mut one = FileSet::new();
+                add_if_wanted(cataloger, &mut one, &shown, &file);
+                if one.is_empty() {
+                    continue;
+                }
+                let out = cataloger.catalog(&one, &CatalogContext::default());
+                rows.push((
+                    file.to_string_lossy().into_owned(),
+                    out.packages.len(),
+                    out.warnings.len(),
+                ));
+            }
+        }
+        rows
+    }
+
+    /// Asserts that no file of the corpora gives a silently empty result (no package and no
+    /// warning), except those whose path ends with one of `empty_ok`; returns the file count.
+    pub(crate) fn never_silently_empty(
+        cataloger: &dyn Cataloger,
+        corpora: &[Corpus<'_>],
+        empty_ok: &[&str],
+    ) -> usize {
+        let rows = per_file(cataloger, corpora);
+        let silent: Vec<&String> = rows
+            .iter()
+            .filter(|(path, p, w)| {
+                *p == 0 && *w == 0 && !empty_ok.iter().any(|e| path.ends_with(e))
+            })
+            .map(|(path, _, _)| path)
+            .collect();
+        assert!(silent.is_empty(), "silently empty: {silent:#?}");
+        rows.len()
+    }
+
+    /// `name@version` of every package of a trivy integration golden (`.Results[].Packages`).
+    pub(crate) fn trivy_golden(golden: &str) -> Vec<String> {
+        let path = dockwatch_testdata::fixture(&format!(
+            "trivy/integration/integration/testdata/{golden}"
+        ));
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let mut out = Vec::new();
+        for result in json["Results"].as_array().into_iter().flatten() {
+            for p in result["Packages"].as_array().into_iter().flatten() {
+                out.push(format!(
+                    "{}@{}",
+                    p["Name"].as_str().unwrap(),
+                    p["Version"].as_str().unwrap()
+                ));
+            }
+        }
+        out
+    }
+
+    /// Compares what `cataloger` finds in `fixtures` with `expected` (`name@version`): every
+    /// difference must be listed in `documented` as `+name@version` (we find more) or
+    /// `-name@version` (we miss it), and nothing else; returns the output for further checks.
+    pub(crate) fn compare(
+        cataloger: &dyn Cataloger,
+        fixtures: &[(&str, &str)],
+        expected: &[String],
+        documented: &[&str],
+    ) -> CatalogOutput {
+        let set = fileset(cataloger, fixtures);
+        let out = cataloger.catalog(&set, &CatalogContext::default());
+        let found: BTreeSet<String> = out
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        let expected: BTreeSet<String> = expected.iter().cloned().collect();
+        let mut diffs: BTreeSet<String> = found
+            .difference(&expected)
+            .map(|s| format!("+{s}"))
+            .collect();
+        diffs.extend(expected.difference(&found).map(|s| format!("-{s}")));
+        let documented: BTreeSet<String> = documented.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            diffs, documented,
+            "differences from the peer's expected output for {fixtures:?} (warnings: {:?})",
+            out.warnings
+        );
+        for p in &out.packages {
+            assert!(p.purl.starts_with("pkg:"), "{}", p.purl);
+            assert!(!p.locations.is_empty());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{CatalogContext, Cataloger, all};
+    use super::testkit;
+    use crate::fs::FileSet;
+    use std::collections::BTreeMap;
+
+    /// The language catalogers (the OS ones are tested in their own modules).
+    fn language_catalogers() -> Vec<Box<dyn Cataloger>> {
+        const OURS: &[&str] = &[
+            "python", "npm", "golang", "rust", "java", "ruby", "php", "dotnet",
+        ];
+        all()
+            .into_iter()
+            .filter(|c| OURS.contains(&c.name()))
+            .collect()
+    }
+
+    #[test]
+    fn every_language_cataloger_is_registered_once() {
+        let names: Vec<&str> = all().iter().map(|c| c.name()).collect();
+        for name in [
+            "python", "npm", "golang", "rust", "java", "ruby", "php", "dotnet",
+        ] {
+            assert_eq!(
+                names.iter().filter(|n| **n == name).count(),
+                1,
+                "{name} in {names:?}"
+            );
+        }
+        // Every cataloger module of this folder is in the list.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/catalog");
+        let mut impls = 0;
+        let mut stack = vec![dir];
+        while let Some(p) = stack.pop() {
+            if p.is_dir() {
+                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                impls += text
+                    .lines()
+                    .filter(|l| l.starts_with("impl Cataloger for "))
+                    .count();
+            }
+        }
+        assert_eq!(impls, names.len(), "cataloger impls vs all(): {names:?}");
+    }
+
+    /// `file -> package count` of the "Scanned … file and found N packages" lines of
+    /// osv-scanner's source-scan snapshot.
+    fn osv_scanner_counts() -> BTreeMap<String, usize> {
+        let snap = dockwatch_testdata::fixture(
+            "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source/__snapshots__/command_test.snap",
+        );
+        let text = std::fs::read_to_string(snap).unwrap();
+        let mut out = BTreeMap::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("Scanned <rootdir>/testdata/") else {
+                continue;
+            };
+            let Some((file, count)) = rest.split_once(" file and found ") else {
+                continue;
+            };
+            if let Some(n) = count.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                out.insert(file.to_owned(), n);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn osv_scanner_source_scan_counts() {
+        // Differences, with the reason (docs/language-packages.md repeats them).
+        let documented: BTreeMap<&str, usize> = BTreeMap::from([
+            // osv-scanner adds `stdlib` from the `go` directive, a minimum language version
+            // and not a toolchain anything was built with: one less each.
+            ("call-analysis-go-project-all-uncalled/go.mod", 1),
+            ("call-analysis-go-project/go.mod", 3),
+            ("go-project/go.mod", 0),
+            ("go-project/nested/go.mod", 0),
+            // osv-scanner follows `-r requirements.txt`; that file is reported on its own.
+            ("locks-requirements/requirements-transitive.txt", 1),
+            // The PATH section is the project's own code, and the two platform builds of
+            // nokogiri 1.18.2 are one package version.
+            ("locks-scalibr/gems.locked", 24),
+            // The virtual root project is reported, as Trivy does.
+            ("locks-scalibr/uv.lock", 3),
+        ]);
+        let base = "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source/testdata";
+        let catalogers = language_catalogers();
+        let mut compared = 0;
+        let mut diffs = BTreeMap::new();
+        for (file, want) in osv_scanner_counts() {
+            let path = dockwatch_testdata::fixture(&format!("{base}/{file}"));
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let image_path = format!("src/{file}");
+            let mut found = None;
+            for c in &catalogers {
+                if c.wants(&image_path) {
+                    let mut set = FileSet::new();
+                    set.insert(testkit::entry(&image_path, 0o644, bytes.clone()));
+                    let out = c.catalog(&set, &CatalogContext::default());
+                    *found.get_or_insert(0) += out.packages.len();
+                }
+            }
+            let Some(found) = found else {
+                continue; // not a file any language cataloger reads under this name
+            };
+            compared += 1;
+            eprintln!("osv-scanner count compared: {file}: ours {found}, theirs {want}");
+            if found != want {
+                diffs.insert(file.clone(), found);
+            }
+        }
+        let documented: BTreeMap<String, usize> = documented
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        assert_eq!(diffs, documented, "file -> our count, where it differs");
+        assert!(compared > 20, "{compared}");
+    }
+}

@@ -1,0 +1,203 @@
+//! Rust crates: `Cargo.lock` files and binaries built with cargo-auditable (the dependency list
+//! they embed, zlib-compressed JSON in a `.dep-v0` section).
+
+mod auditable;
+
+use super::langpkg::{self, Found, file_name, warning};
+use super::{CatalogContext, CatalogOutput, Cataloger};
+use crate::fs::{FileEntry, FileSet};
+use dockwatch_core::PackageType;
+
+/// Finds Rust crates.
+#[derive(Debug, Default)]
+pub struct Rust;
+
+/// The name recorded in each package's `found_by`.
+const NAME: &str = "rust";
+
+impl Cataloger for Rust {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn wants(&self, path: &str) -> bool {
+        file_name(path) == "Cargo.lock"
+    }
+
+    fn wants_content(&self, _path: &str, mode: u32, head: &[u8]) -> bool {
+        langpkg::is_executable(mode, head)
+    }
+
+    fn catalog(&self, files: &FileSet, _ctx: &CatalogContext) -> CatalogOutput {
+        let mut out = CatalogOutput::default();
+        for entry in files.files() {
+            if file_name(&entry.path) == "Cargo.lock" {
+                cargo_lock(entry, &mut out);
+                continue;
+            }
+            let head = &entry.contents[..entry.contents.len().min(super::HEAD_LEN)];
+            if langpkg::is_executable(entry.mode, head) {
+                match auditable::read(&entry.contents) {
+                    Ok(Some(crates)) => {
+                        for c in &crates {
+                            out.packages.push(
+                                krate(&c.name, &c.version, entry)
+                                    .meta("source", Some(&c.source))
+                                    .meta("kind", c.kind.as_deref())
+                                    .build(),
+                            );
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => out.warnings.push(warning(
+                        &entry.path,
+                        format!("unreadable cargo-auditable dependency list: {e}"),
+                    )),
+                }
+            }
+        }
+        langpkg::finish(out)
+    }
+}
+
+/// A crate package.
+fn krate<'a>(name: &'a str, version: &'a str, entry: &FileEntry) -> Found<'a> {
+    let purl = langpkg::purl("cargo", None, name, version);
+    Found::new(PackageType::Cargo, NAME, name, version, purl, entry)
+}
+
+/// Every `[[package]]` of a `Cargo.lock` (v1 to v4), workspace members included.
+fn cargo_lock(entry: &FileEntry, out: &mut CatalogOutput) {
+    let Some(text) = langpkg::read_text(entry, langpkg::MAX_TEXT_BYTES, &mut out.warnings) else {
+        return;
+    };
+    let doc: toml::Table = match toml::from_str(&text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let reason = e.to_string().lines().next().unwrap_or("").to_owned();
+            out.warnings.push(warning(
+                &entry.path,
+                format!("malformed Cargo.lock: {reason}"),
+            ));
+            return;
+        }
+    };
+    let Some(packages) = doc.get("package").and_then(|p| p.as_array()) else {
+        out.warnings.push(warning(
+            &entry.path,
+            "Cargo.lock without [[package]] entries",
+        ));
+        return;
+    };
+    for p in packages {
+        let (Some(name), Some(version)) = (
+            p.get("name").and_then(|v| v.as_str()),
+            p.get("version").and_then(|v| v.as_str()),
+        ) else {
+            continue;
+        };
+        let source = p.get("source").and_then(|v| v.as_str());
+        out.packages
+            .push(krate(name, version, entry).meta("source", source).build());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::langpkg::testkit;
+    use super::*;
+
+    /// Compares what the Rust cataloger finds in `fixtures` with `expected`.
+    fn check(fixtures: &[(&str, &str)], expected: &[String], documented: &[&str]) -> CatalogOutput {
+        testkit::compare(&Rust, fixtures, expected, documented)
+    }
+
+    #[test]
+    fn trivy_cargo_lock() {
+        check(
+            &[(
+                "trivy/integration/integration/testdata/fixtures/repo/cargo",
+                "app",
+            )],
+            &testkit::trivy_golden("cargo.lock.json.golden"),
+            &[
+                "+winapi@0.3.9",
+                "+winapi-i686-pc-windows-gnu@0.4.0",
+                "+winapi-x86_64-pc-windows-gnu@0.4.0",
+            ],
+        );
+    }
+
+    #[test]
+    fn peer_corpora_are_never_silently_empty() {
+        let n = testkit::never_silently_empty(
+            &Rust,
+            &[
+                (
+                    "trivy/lang/pkg/dependency/parser/rust/cargo",
+                    ".lock",
+                    "Cargo.lock",
+                ),
+                (
+                    "trivy/lang/pkg/fanal/analyzer/language/rust/cargo",
+                    "Cargo.lock",
+                    "",
+                ),
+                (
+                    "osv-scanner/lockfile-v1/pkg/lockfile/fixtures/cargo",
+                    ".lock",
+                    "Cargo.lock",
+                ),
+                (
+                    "osv-scalibr/lang/extractor/filesystem/language/rust/cargolock",
+                    ".lock",
+                    "Cargo.lock",
+                ),
+                (
+                    "syft/lang/syft/pkg/cataloger/rust/testdata",
+                    "Cargo.lock",
+                    "",
+                ),
+            ],
+            &[],
+        );
+        assert!(n > 10, "{n}");
+    }
+
+    #[test]
+    fn auditable_binaries_list_their_crates() {
+        let json = br#"{"packages":[{"name":"app","version":"0.1.0","source":"local","root":true},{"name":"serde","version":"1.0.200","source":"crates.io","kind":"runtime"}]}"#;
+        let elf = testkit::elf64(
+            0x40_0000,
+            b"code",
+            &[(".dep-v0", &auditable::tests::zlib(json))],
+        );
+        let mut set = FileSet::new();
+        set.insert(testkit::entry("usr/bin/app", 0o755, elf));
+        let out = Rust.catalog(&set, &CatalogContext::default());
+        let found: Vec<String> = out.packages.iter().map(|p| p.purl.clone()).collect();
+        assert_eq!(found, ["pkg:cargo/app@0.1.0", "pkg:cargo/serde@1.0.200"]);
+    }
+
+    #[test]
+    fn malformed_lockfiles_and_dependency_lists_warn() {
+        let bomb = auditable::tests::zlib(&vec![b' '; 64 << 20]);
+        let elf = testkit::elf64(0x40_0000, b"code", &[(".dep-v0", &bomb)]);
+        let mut set = FileSet::new();
+        set.insert(testkit::entry("usr/bin/bomb", 0o755, elf));
+        set.insert(testkit::entry(
+            "app/Cargo.lock",
+            0o644,
+            b"[[package]\nname=".to_vec(),
+        ));
+        let out = Rust.catalog(&set, &CatalogContext::default());
+        assert!(out.packages.is_empty());
+        let paths: Vec<&str> = out.warnings.iter().map(|w| w.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["/app/Cargo.lock", "/usr/bin/bomb"],
+            "{:?}",
+            out.warnings
+        );
+    }
+}

@@ -1,0 +1,352 @@
+//! Name/value properties that carry what CycloneDX and SPDX have no field for (locations, layers,
+//! the cataloger, image config), written as CycloneDX `properties` and SPDX annotations, and read
+//! back, also from Syft's and Trivy's property names.
+
+use super::{LayerInfo, SourceInfo};
+use dockwatch_core::{Distro, Location, Package, PackageType};
+use std::collections::BTreeMap;
+
+/// The properties of one package, in a fixed order. `extra_cpes`: also list the CPEs after the first
+/// (CycloneDX has a single `cpe` field; SPDX lists every CPE as an external reference).
+pub(crate) fn package_properties(p: &Package, extra_cpes: bool) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("dockwatch:package:type".to_string(), p.kind.to_string()),
+        ("dockwatch:package:foundBy".to_string(), p.found_by.clone()),
+    ];
+    if let Some(arch) = &p.arch {
+        out.push(("dockwatch:package:arch".into(), arch.clone()));
+    }
+    if let Some(name) = &p.source_name {
+        out.push(("dockwatch:package:sourceName".into(), name.clone()));
+    }
+    if let Some(version) = &p.source_version {
+        out.push(("dockwatch:package:sourceVersion".into(), version.clone()));
+    }
+    if extra_cpes {
+        for cpe in p.cpes.iter().skip(1) {
+            out.push(("dockwatch:package:cpe".into(), cpe.clone()));
+        }
+    }
+    for (i, l) in p.locations.iter().enumerate() {
+        out.push((format!("dockwatch:location:{i}:path"), l.path.clone()));
+        if let Some(layer) = &l.layer {
+            out.push((format!("dockwatch:location:{i}:layerDiffID"), layer.clone()));
+        }
+    }
+    for (k, v) in &p.metadata {
+        out.push((format!("dockwatch:metadata:{k}"), v.clone()));
+    }
+    out
+}
+
+/// Collects the properties of one package as they are read, then fills in the package.
+#[derive(Debug, Default)]
+pub(crate) struct PackagePropertyReader {
+    kind: Option<PackageType>,
+    found_by: Option<String>,
+    arch: Option<String>,
+    source_name: Option<String>,
+    source_version: Option<String>,
+    trivy_source: (Option<String>, Option<String>),
+    cpes: Vec<String>,
+    locations: BTreeMap<usize, (Option<String>, Option<String>)>,
+    metadata: BTreeMap<String, String>,
+}
+
+impl PackagePropertyReader {
+    /// Takes one property; names that mean nothing here are ignored.
+    pub(crate) fn read(&mut self, name: &str, value: &str) {
+        let value = value.to_string();
+        match name {
+            "dockwatch:package:type" => self.kind = parse_kind(&value),
+            "dockwatch:package:foundBy" | "syft:package:foundBy" => self.found_by = Some(value),
+            "dockwatch:package:arch" => self.arch = Some(value),
+            "dockwatch:package:sourceName" => self.source_name = Some(value),
+            "dockwatch:package:sourceVersion" => self.source_version = Some(value),
+            "aquasecurity:trivy:SrcName" => self.trivy_source.0 = Some(value),
+            "aquasecurity:trivy:SrcVersion" => self.trivy_source.1 = Some(value),
+            "dockwatch:package:cpe" | "syft:cpe23" => self.cpes.push(value),
+            // Trivy names one file and one layer per package.
+            "aquasecurity:trivy:FilePath" => {
+                let path = if value.starts_with('/') {
+                    value
+                } else {
+                    format!("/{value}")
+                };
+                self.locations.entry(0).or_default().0 = Some(path);
+            }
+            "aquasecurity:trivy:LayerDiffID" => {
+                self.locations.entry(0).or_default().1 = Some(value);
+            }
+            _ => {
+                if let Some(key) = name.strip_prefix("dockwatch:metadata:") {
+                    self.metadata.insert(key.to_string(), value);
+                } else if let Some((index, field)) = location_property(name) {
+                    let slot = self.locations.entry(index).or_default();
+                    match field {
+                        "path" => slot.0 = Some(value),
+                        _ => slot.1 = Some(value),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes what was read into `p`; fields without a property keep their value.
+    pub(crate) fn apply(self, p: &mut Package) {
+        // A document Dockwatch wrote says everything in properties: what is absent was absent.
+        let written_by_dockwatch = self.kind.is_some();
+        if let Some(kind) = self.kind {
+            p.kind = kind;
+        }
+        if let Some(found_by) = self.found_by {
+            p.found_by = found_by;
+        }
+        p.arch = if written_by_dockwatch {
+            self.arch
+        } else {
+            self.arch.or(p.arch.take())
+        };
+        p.source_name = self.source_name.or(p.source_name.take());
+        p.source_version = self.source_version.or(p.source_version.take());
+        if p.source_name.is_none() && p.source_version.is_none() {
+            // Trivy repeats the package's own name and version; keep only what differs.
+            let (name, version) = self.trivy_source;
+            p.source_version = version.filter(|v| *v != p.version);
+            p.source_name = name.filter(|n| *n != p.name || p.source_version.is_some());
+        }
+        p.cpes.extend(self.cpes);
+        let kind = p.kind;
+        p.locations
+            .extend(self.locations.into_values().filter_map(|(path, layer)| {
+                // Trivy gives OS packages a layer but no file: the package database is the evidence.
+                let path = path.or_else(|| layer.as_ref().and(package_database(kind)))?;
+                Some(Location { path, layer })
+            }));
+        p.metadata.extend(self.metadata);
+    }
+}
+
+/// Where an OS package manager keeps its database (rpm: the folder, whichever format is in it).
+fn package_database(kind: PackageType) -> Option<String> {
+    let path = match kind {
+        PackageType::Deb => "/var/lib/dpkg/status",
+        PackageType::Apk => "/lib/apk/db/installed",
+        PackageType::Rpm => "/var/lib/rpm",
+        _ => return None,
+    };
+    Some(path.to_string())
+}
+
+/// `dockwatch:location:3:path` → `(3, "path")`; `syft:location:0:layerID` → `(0, "layer")`.
+fn location_property(name: &str) -> Option<(usize, &'static str)> {
+    let rest = name
+        .strip_prefix("dockwatch:location:")
+        .or_else(|| name.strip_prefix("syft:location:"))?;
+    let (index, field) = rest.split_once(':')?;
+    let field = match field {
+        "path" => "path",
+        "layerDiffID" | "layerID" => "layer",
+        _ => return None,
+    };
+    Some((index.parse().ok()?, field))
+}
+
+fn parse_kind(value: &str) -> Option<PackageType> {
+    serde_json::from_value(serde_json::Value::String(value.to_string())).ok()
+}
+
+/// The properties of the analyzed image (or folder): what `SourceInfo` holds beyond its name and
+/// digest. The environment is left out on purpose: SBOMs are shared widely and `ENV` often
+/// carries credentials.
+pub(crate) fn image_properties(s: &SourceInfo) -> Vec<(String, String)> {
+    let mut out = vec![("dockwatch:source:kind".to_string(), s.kind.clone())];
+    let optional = [
+        ("dockwatch:image:configDigest", &s.config_digest),
+        ("dockwatch:image:architecture", &s.architecture),
+        ("dockwatch:image:os", &s.os),
+        ("dockwatch:image:variant", &s.variant),
+        ("dockwatch:image:user", &s.user),
+    ];
+    for (name, value) in optional {
+        if let Some(v) = value {
+            out.push((name.to_string(), v.clone()));
+        }
+    }
+    for tag in &s.tags {
+        out.push(("dockwatch:image:tag".into(), tag.clone()));
+    }
+    for (name, list) in [
+        ("dockwatch:image:entrypoint", &s.entrypoint),
+        ("dockwatch:image:cmd", &s.cmd),
+    ] {
+        if !list.is_empty() {
+            let json = serde_json::to_string(list).unwrap_or_default();
+            out.push((name.to_string(), json));
+        }
+    }
+    for (k, v) in &s.labels {
+        out.push((format!("dockwatch:image:label:{k}"), v.clone()));
+    }
+    for (i, l) in s.layers.iter().enumerate() {
+        out.push((
+            format!("dockwatch:image:layer:{i}:digest"),
+            l.digest.clone(),
+        ));
+        out.push((
+            format!("dockwatch:image:layer:{i}:diffID"),
+            l.diff_id.clone(),
+        ));
+        out.push((
+            format!("dockwatch:image:layer:{i}:mediaType"),
+            l.media_type.clone(),
+        ));
+        out.push((
+            format!("dockwatch:image:layer:{i}:size"),
+            l.size.to_string(),
+        ));
+    }
+    out
+}
+
+/// Collects image properties (Dockwatch's and Trivy's) into a `SourceInfo`.
+#[derive(Debug, Default)]
+pub(crate) struct ImagePropertyReader {
+    layers: BTreeMap<usize, LayerInfo>,
+    trivy_diff_ids: Vec<String>,
+}
+
+impl ImagePropertyReader {
+    /// Takes one property of the image.
+    pub(crate) fn read(&mut self, s: &mut SourceInfo, name: &str, value: &str) {
+        let v = value.to_string();
+        match name {
+            "dockwatch:source:kind" => s.kind = v,
+            "dockwatch:image:configDigest" | "aquasecurity:trivy:ImageID" => {
+                s.config_digest = Some(v)
+            }
+            "dockwatch:image:architecture" => s.architecture = Some(v),
+            "dockwatch:image:os" => s.os = Some(v),
+            "dockwatch:image:variant" => s.variant = Some(v),
+            "dockwatch:image:user" => s.user = Some(v),
+            "dockwatch:image:tag" | "aquasecurity:trivy:RepoTag" => s.tags.push(v),
+            "aquasecurity:trivy:RepoDigest" => {
+                if let Some((_, digest)) = value.split_once('@') {
+                    s.digest.get_or_insert_with(|| digest.to_string());
+                }
+            }
+            "aquasecurity:trivy:DiffID" => self.trivy_diff_ids.push(v),
+            "dockwatch:image:entrypoint" => {
+                s.entrypoint = serde_json::from_str(value).unwrap_or_default()
+            }
+            "dockwatch:image:cmd" => s.cmd = serde_json::from_str(value).unwrap_or_default(),
+            _ => {
+                if let Some(key) = name.strip_prefix("dockwatch:image:label:") {
+                    s.labels.insert(key.to_string(), v);
+                } else if let Some(rest) = name.strip_prefix("dockwatch:image:layer:") {
+                    let Some((index, field)) = rest.split_once(':') else {
+                        return;
+                    };
+                    let Ok(index) = index.parse() else { return };
+                    let layer = self.layers.entry(index).or_default();
+                    match field {
+                        "digest" => layer.digest = v,
+                        "diffID" => layer.diff_id = v,
+                        "mediaType" => layer.media_type = v,
+                        "size" => layer.size = value.parse().unwrap_or(0),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the layers read to `s`.
+    pub(crate) fn finish(self, s: &mut SourceInfo) {
+        if !self.layers.is_empty() {
+            s.layers = self.layers.into_values().collect();
+        } else if !self.trivy_diff_ids.is_empty() {
+            s.layers = self
+                .trivy_diff_ids
+                .into_iter()
+                .map(|diff_id| LayerInfo {
+                    diff_id,
+                    ..Default::default()
+                })
+                .collect();
+        }
+    }
+}
+
+/// The properties of the operating system beyond its id, version and pretty name.
+pub(crate) fn distro_properties(d: &Distro) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(codename) = &d.codename {
+        out.push(("dockwatch:distro:codename".to_string(), codename.clone()));
+    }
+    for like in &d.id_like {
+        out.push(("dockwatch:distro:idLike".to_string(), like.clone()));
+    }
+    out
+}
+
+/// Takes one property of the operating system (Dockwatch's or Syft's).
+pub(crate) fn read_distro_property(d: &mut Distro, name: &str, value: &str) {
+    match name {
+        "dockwatch:distro:codename" | "syft:distro:versionCodename" => {
+            d.codename = Some(value.to_string())
+        }
+        "dockwatch:distro:idLike" => d.id_like.push(value.to_string()),
+        "syft:distro:id" => d.id = value.to_string(),
+        "syft:distro:versionID" => d.version_id = Some(value.to_string()),
+        "syft:distro:prettyName" => d.pretty_name = Some(value.to_string()),
+        _ if name.starts_with("syft:distro:idLike:") => d.id_like.push(value.to_string()),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syft_and_trivy_location_properties_are_read() {
+        let mut p = Package {
+            name: "musl".into(),
+            version: "1.2.3-r0".into(),
+            kind: PackageType::Apk,
+            arch: None,
+            source_name: None,
+            source_version: None,
+            licenses: vec![],
+            purl: String::new(),
+            cpes: vec![],
+            locations: vec![],
+            found_by: "sbom".into(),
+            metadata: BTreeMap::new(),
+        };
+        let mut r = PackagePropertyReader::default();
+        r.read("syft:location:1:path", "/b");
+        r.read("syft:location:0:layerID", "sha256:l0");
+        r.read("syft:location:0:path", "/a");
+        r.read("syft:package:foundBy", "apk-db-cataloger");
+        r.read("aquasecurity:trivy:SrcName", "musl");
+        r.read("aquasecurity:trivy:SrcVersion", "1.2.3-r0");
+        r.apply(&mut p);
+        assert_eq!(
+            p.locations,
+            vec![
+                Location {
+                    path: "/a".into(),
+                    layer: Some("sha256:l0".into())
+                },
+                Location {
+                    path: "/b".into(),
+                    layer: None
+                }
+            ]
+        );
+        assert_eq!(p.found_by, "apk-db-cataloger");
+        assert_eq!(p.source_name, None, "same name and version as the package");
+    }
+}
