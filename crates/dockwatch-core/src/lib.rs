@@ -5,7 +5,10 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod event;
+pub mod org;
 pub mod package;
+pub mod settings;
 
 pub use clock::{Clock, SystemClock};
 pub use package::{Distro, Location, Package, PackageType};

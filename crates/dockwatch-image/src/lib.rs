@@ -10,13 +10,16 @@
 //! server. The SBOM half (`source`, `fs`, `catalog`, `sbom`) never imports the vulnerability half.
 #![forbid(unsafe_code)]
 
+pub mod advisory;
 pub mod analyze;
 pub mod catalog;
 pub mod digest;
 pub mod error;
+pub mod finding;
 pub mod fs;
 pub mod layer;
 pub mod limits;
+pub mod matcher;
 pub mod os_release;
 pub mod sbom;
 pub mod source;
