@@ -4,3 +4,5 @@ mod agent;
 mod cli;
 mod db;
 mod foundation;
+mod hostile;
+mod image;
