@@ -1,5 +1,6 @@
 //! The command line: one module per command, each owning its clap `Args` and a `run`.
 
+pub mod db;
 pub mod sbom;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -48,12 +49,15 @@ pub enum LogFormat {
 pub enum Command {
     /// Write the software bill of materials of an image or a filesystem.
     Sbom(sbom::Args),
+    /// Manage the local vulnerability database.
+    Db(db::Args),
 }
 
 /// Runs the chosen command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom::run(args),
+        Command::Db(args) => db::run(args, cli.global.quiet),
     }
 }
 

@@ -1,3 +1,4 @@
 //! End-to-end tests: the real `dockwatch` binary against real components. One module per pillar.
 
 mod cli;
+mod db;

@@ -10,9 +10,12 @@
 //! server. The SBOM half (`source`, `fs`, `catalog`, `sbom`) never imports the vulnerability half.
 #![forbid(unsafe_code)]
 
+pub mod advisory;
 pub mod catalog;
 pub mod error;
+pub mod finding;
 pub mod fs;
+pub mod matcher;
 pub mod sbom;
 pub mod source;
 pub mod version;

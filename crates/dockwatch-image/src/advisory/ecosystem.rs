@@ -1,0 +1,357 @@
+//! Where a package is looked up: its OSV ecosystem(s), the name advisories use, the version to compare.
+//!
+//! OS packages are looked up by their SOURCE package in the distro release's own ecosystem
+//! (`Debian:12`, `Ubuntu:22.04:LTS`, `Alpine:v3.20`), never in a language ecosystem, so an
+//! upstream advisory cannot match a distro's rebuilt package.
+
+use dockwatch_core::{Distro, Package, PackageType};
+
+/// The key a package is looked up by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupKey {
+    /// OSV ecosystems to look in, most specific first.
+    pub ecosystems: Vec<String>,
+    /// The package name as advisories of those ecosystems write it, normalized by [`normalize_name`].
+    pub name: String,
+    /// The version to compare.
+    pub version: String,
+}
+
+/// The ecosystem without its release suffix: `Debian:12` → `Debian`.
+pub fn base(ecosystem: &str) -> &str {
+    ecosystem.split(':').next().unwrap_or(ecosystem)
+}
+
+/// The name as stored in the index: case and separators folded where the ecosystem says
+/// names are equal (PEP 503 for PyPI; NuGet, Packagist and Alpine are case-insensitive).
+pub fn normalize_name(ecosystem: &str, name: &str) -> String {
+    match base(ecosystem) {
+        "PyPI" => {
+            // PEP 503: lowercase, runs of `-`, `_`, `.` become one `-`.
+            let mut out = String::with_capacity(name.len());
+            let mut in_separator = false;
+            for c in name.trim().chars() {
+                if matches!(c, '-' | '_' | '.') {
+                    if !in_separator {
+                        out.push('-');
+                    }
+                    in_separator = true;
+                } else {
+                    out.extend(c.to_lowercase());
+                    in_separator = false;
+                }
+            }
+            out
+        }
+        "NuGet" | "Packagist" => name.trim().to_lowercase(),
+        _ => name.trim().to_owned(),
+    }
+}
+
+/// The lookup key of `package` in an image whose OS is `distro`; `None` when no OSV ecosystem
+/// covers it (a Debian package without a release, a generic binary).
+pub fn lookup_key(distro: Option<&Distro>, package: &Package) -> Option<LookupKey> {
+    let purl = parse_purl(&package.purl);
+    let (ecosystems, name, version) = match package.kind {
+        PackageType::Deb | PackageType::Apk | PackageType::Rpm => {
+            let ecosystems = os_ecosystems(package.kind, distro, purl.as_ref())?;
+            let name = package
+                .source_name
+                .clone()
+                .unwrap_or_else(|| package.name.clone());
+            let version = package
+                .source_version
+                .clone()
+                .unwrap_or_else(|| package.version.clone());
+            (ecosystems, name, version)
+        }
+        PackageType::Pypi => (
+            vec!["PyPI".into()],
+            package.name.clone(),
+            package.version.clone(),
+        ),
+        PackageType::Npm => (
+            vec!["npm".into()],
+            purl_name(purl.as_ref(), "/", package),
+            package.version.clone(),
+        ),
+        PackageType::Golang => {
+            let name = purl_name(purl.as_ref(), "/", package);
+            // Go advisories write versions without the `v` (and the toolchain without `go`).
+            let version = package
+                .version
+                .trim_start_matches("go")
+                .trim_start_matches('v')
+                .to_owned();
+            (vec!["Go".into()], name, version)
+        }
+        PackageType::Cargo => (
+            vec!["crates.io".into()],
+            package.name.clone(),
+            package.version.clone(),
+        ),
+        PackageType::Maven => (
+            vec!["Maven".into()],
+            purl_name(purl.as_ref(), ":", package),
+            package.version.clone(),
+        ),
+        PackageType::Gem => (
+            vec!["RubyGems".into()],
+            package.name.clone(),
+            package.version.clone(),
+        ),
+        PackageType::Composer => (
+            vec!["Packagist".into()],
+            purl_name(purl.as_ref(), "/", package),
+            package.version.clone(),
+        ),
+        PackageType::Nuget => (
+            vec!["NuGet".into()],
+            package.name.clone(),
+            package.version.clone(),
+        ),
+        PackageType::Generic => return None,
+    };
+    if version.is_empty() || name.is_empty() {
+        return None;
+    }
+    let name = normalize_name(&ecosystems[0], &name);
+    Some(LookupKey {
+        ecosystems,
+        name,
+        version,
+    })
+}
+
+/// `namespace<sep>name` from the purl (npm scopes, Go module paths, Maven groups), else the
+/// package's own name.
+fn purl_name(purl: Option<&PurlParts>, separator: &str, package: &Package) -> String {
+    match purl {
+        Some(p) if !p.name.is_empty() => match &p.namespace {
+            Some(ns) if !ns.is_empty() => format!("{ns}{separator}{}", p.name),
+            _ => p.name.clone(),
+        },
+        _ => package.name.clone(),
+    }
+}
+
+/// The OSV ecosystems of an OS package: from the image's os-release, else from the purl's
+/// `distro` qualifier (`debian-12`, `alpine-3.20.3`).
+fn os_ecosystems(
+    kind: PackageType,
+    distro: Option<&Distro>,
+    purl: Option<&PurlParts>,
+) -> Option<Vec<String>> {
+    let (id, version) = match distro {
+        Some(d) => (
+            d.id.to_lowercase(),
+            d.version_id
+                .clone()
+                .or_else(|| codename_release(d.codename.as_deref()?)),
+        ),
+        None => {
+            let qualifier = purl?.distro.clone()?;
+            let (id, version) = qualifier.split_once('-').unwrap_or((&qualifier, ""));
+            let version = if version.is_empty() {
+                None
+            } else {
+                Some(version.to_owned())
+            };
+            (id.to_lowercase(), version.or_else(|| codename_release(id)))
+        }
+    };
+    let version = version?;
+    let major = version.split('.').next().unwrap_or(&version).to_owned();
+    let major_minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let ecosystems = match (kind, id.as_str()) {
+        (PackageType::Deb, "debian") => vec![format!("Debian:{major}")],
+        (PackageType::Deb, "ubuntu") => vec![
+            format!("Ubuntu:{major_minor}:LTS"),
+            format!("Ubuntu:{major_minor}"),
+        ],
+        (PackageType::Apk, "alpine") => vec![format!("Alpine:v{major_minor}")],
+        (PackageType::Apk, "wolfi") => vec!["Wolfi".into()],
+        (PackageType::Apk, "chainguard") => vec!["Chainguard".into()],
+        (PackageType::Rpm, "rocky") => vec![format!("Rocky Linux:{major}")],
+        (PackageType::Rpm, "almalinux") => vec![format!("AlmaLinux:{major}")],
+        (PackageType::Rpm, "mageia") => vec![format!("Mageia:{major}")],
+        (PackageType::Rpm, "openeuler") => vec![format!("openEuler:{version}")],
+        (PackageType::Rpm, "photon") => vec![format!("Photon OS:{major_minor}")],
+        (PackageType::Rpm, "azurelinux") => vec![format!("Azure Linux:{major}")],
+        (PackageType::Rpm, "mariner") => vec![format!("CBL-Mariner:{major}")],
+        _ => return None,
+    };
+    Some(ecosystems)
+}
+
+/// Debian's release number for a codename (images of testing may lack `VERSION_ID`).
+fn codename_release(codename: &str) -> Option<String> {
+    let release = match codename {
+        "buster" => "10",
+        "bullseye" => "11",
+        "bookworm" => "12",
+        "trixie" => "13",
+        "forky" => "14",
+        _ => return None,
+    };
+    Some(release.to_owned())
+}
+
+/// The parts of a purl matching needs.
+#[derive(Debug)]
+struct PurlParts {
+    namespace: Option<String>,
+    name: String,
+    distro: Option<String>,
+}
+
+fn parse_purl(text: &str) -> Option<PurlParts> {
+    let purl: packageurl::PackageUrl<'_> = text.parse().ok()?;
+    Some(PurlParts {
+        namespace: purl.namespace().map(str::to_owned),
+        name: purl.name().to_owned(),
+        distro: purl.qualifiers().get("distro").map(|v| v.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(kind: PackageType, name: &str, version: &str, purl: &str) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            kind,
+            arch: None,
+            source_name: None,
+            source_version: None,
+            licenses: vec![],
+            purl: purl.into(),
+            cpes: vec![],
+            locations: vec![],
+            found_by: "test".into(),
+            metadata: Default::default(),
+        }
+    }
+
+    fn distro(id: &str, version: &str) -> Distro {
+        Distro {
+            id: id.into(),
+            version_id: Some(version.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pep503_names() {
+        assert_eq!(
+            normalize_name("PyPI", "Foo.Bar__baz-Qux"),
+            "foo-bar-baz-qux"
+        );
+        assert_eq!(normalize_name("npm", "Foo_Bar"), "Foo_Bar");
+    }
+
+    #[test]
+    fn debian_binary_package_is_looked_up_by_source() {
+        let mut p = package(
+            PackageType::Deb,
+            "libssl3",
+            "3.0.11-1~deb12u1",
+            "pkg:deb/debian/libssl3@3.0.11-1~deb12u1",
+        );
+        p.source_name = Some("openssl".into());
+        let key = lookup_key(Some(&distro("debian", "12")), &p).unwrap();
+        assert_eq!(key.ecosystems, ["Debian:12"]);
+        assert_eq!(key.name, "openssl");
+        assert_eq!(key.version, "3.0.11-1~deb12u1");
+    }
+
+    #[test]
+    fn os_releases_map_to_osv_ecosystems() {
+        let p = package(
+            PackageType::Apk,
+            "musl",
+            "1.2.5-r0",
+            "pkg:apk/alpine/musl@1.2.5-r0",
+        );
+        assert_eq!(
+            lookup_key(Some(&distro("alpine", "3.20.3")), &p)
+                .unwrap()
+                .ecosystems,
+            ["Alpine:v3.20"]
+        );
+        let p = package(
+            PackageType::Deb,
+            "bash",
+            "5.1-6ubuntu1",
+            "pkg:deb/ubuntu/bash@5.1-6ubuntu1",
+        );
+        assert_eq!(
+            lookup_key(Some(&distro("ubuntu", "22.04")), &p)
+                .unwrap()
+                .ecosystems,
+            ["Ubuntu:22.04:LTS", "Ubuntu:22.04"]
+        );
+        let p = package(
+            PackageType::Deb,
+            "bash",
+            "5.2",
+            "pkg:deb/debian/bash@5.2?distro=debian-12",
+        );
+        assert_eq!(lookup_key(None, &p).unwrap().ecosystems, ["Debian:12"]);
+        let p = package(PackageType::Deb, "bash", "5.2", "pkg:deb/debian/bash@5.2");
+        assert_eq!(lookup_key(None, &p), None, "no release, no lookup");
+        let p = package(
+            PackageType::Rpm,
+            "bash",
+            "5.1-1.el9",
+            "pkg:rpm/rocky/bash@5.1-1.el9",
+        );
+        assert_eq!(
+            lookup_key(Some(&distro("rocky", "9.3")), &p)
+                .unwrap()
+                .ecosystems,
+            ["Rocky Linux:9"]
+        );
+    }
+
+    #[test]
+    fn language_names_come_from_the_purl() {
+        let p = package(
+            PackageType::Maven,
+            "jackson-databind",
+            "2.9.0",
+            "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.0",
+        );
+        assert_eq!(
+            lookup_key(None, &p).unwrap().name,
+            "com.fasterxml.jackson.core:jackson-databind"
+        );
+        let p = package(
+            PackageType::Npm,
+            "core",
+            "7.0.0",
+            "pkg:npm/%40babel/core@7.0.0",
+        );
+        assert_eq!(lookup_key(None, &p).unwrap().name, "@babel/core");
+        let p = package(
+            PackageType::Golang,
+            "net",
+            "v0.1.0",
+            "pkg:golang/golang.org/x/net@v0.1.0",
+        );
+        let key = lookup_key(None, &p).unwrap();
+        assert_eq!(
+            (key.name.as_str(), key.version.as_str()),
+            ("golang.org/x/net", "0.1.0")
+        );
+        let p = package(
+            PackageType::Pypi,
+            "Django_Rest",
+            "1.0",
+            "pkg:pypi/django-rest@1.0",
+        );
+        assert_eq!(lookup_key(None, &p).unwrap().name, "django-rest");
+    }
+}

@@ -1,0 +1,465 @@
+//! OSV range evaluation, written once, and matching an SBOM's packages against the advisory database.
+//!
+//! A package is looked up by (OSV ecosystem, name) only (see [`crate::advisory::ecosystem`]), so a
+//! PyPI advisory never meets an npm package and an upstream advisory never meets a Debian package.
+//! Versions are ordered by the ecosystem's scheme ([`crate::version`]); ECOSYSTEM ranges use the
+//! ecosystem's scheme, SEMVER ranges SemVer.
+
+use crate::advisory::DbError;
+use crate::advisory::ecosystem::lookup_key;
+use crate::advisory::osv::{Affected, Event, RangeKind};
+use crate::advisory::store::AdvisoryDb;
+use crate::finding::{Finding, severity_of};
+use crate::version::{Scheme, VersionError};
+use dockwatch_core::{Distro, Package};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+/// How two versions of a scheme compare; [`crate::version::compare`] in production.
+pub type Compare<'a> = &'a dyn Fn(Scheme, &str, &str) -> Result<Ordering, VersionError>;
+
+/// Whether `version` lies in the range given by `events` (OSV semantics: events sorted by
+/// version, `introduced` opens, `fixed` closes before, `last_affected` closes after, and the
+/// version must lie below some `limit` if any is given).
+pub fn range_affects(
+    events: &[Event],
+    version: &str,
+    cmp: &dyn Fn(&str, &str) -> Result<Ordering, VersionError>,
+) -> Result<bool, VersionError> {
+    let mut error = None;
+    let mut sorted: Vec<&Event> = events.iter().collect();
+    sorted.sort_by(|a, b| {
+        event_order(a, b, cmp).unwrap_or_else(|e| {
+            error.get_or_insert(e);
+            Ordering::Equal
+        })
+    });
+    if let Some(e) = error {
+        return Err(e);
+    }
+    let limits: Vec<&str> = sorted
+        .iter()
+        .filter_map(|e| match e {
+            Event::Limit(v) => Some(v.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !limits.is_empty() {
+        let mut below_a_limit = false;
+        for limit in limits {
+            if limit == "*" || cmp(version, limit)? == Ordering::Less {
+                below_a_limit = true;
+            }
+        }
+        if !below_a_limit {
+            return Ok(false);
+        }
+    }
+    let mut affected = false;
+    for event in sorted {
+        match event {
+            Event::Introduced(v) => {
+                if v == "0" || cmp(version, v)? != Ordering::Less {
+                    affected = true;
+                }
+            }
+            Event::Fixed(v) => {
+                if cmp(version, v)? != Ordering::Less {
+                    affected = false;
+                }
+            }
+            Event::LastAffected(v) => {
+                if cmp(version, v)? == Ordering::Greater {
+                    affected = false;
+                }
+            }
+            Event::Limit(_) => {}
+        }
+    }
+    Ok(affected)
+}
+
+/// Orders events by version: `introduced: 0` first, `limit: *` last, and at equal versions
+/// `introduced` before the others (so `introduced: X, fixed: X` is an empty range).
+fn event_order(
+    a: &Event,
+    b: &Event,
+    cmp: &dyn Fn(&str, &str) -> Result<Ordering, VersionError>,
+) -> Result<Ordering, VersionError> {
+    let rank = |e: &Event| match e {
+        Event::Introduced(v) if v == "0" => 0,
+        Event::Limit(v) if v == "*" => 2,
+        _ => 1,
+    };
+    let by_rank = rank(a).cmp(&rank(b));
+    if by_rank != Ordering::Equal || rank(a) != 1 {
+        return Ok(by_rank);
+    }
+    let kind = |e: &Event| u8::from(!matches!(e, Event::Introduced(_)));
+    Ok(cmp(a.version(), b.version())?.then(kind(a).cmp(&kind(b))))
+}
+
+/// Whether `version` is affected by one `affected[]` entry, and the fixed versions of the ranges
+/// that affect it.
+pub fn affected_by(
+    affected: &Affected,
+    version: &str,
+    cmp: Compare<'_>,
+) -> Result<Option<Vec<String>>, VersionError> {
+    let mut hit = affected.versions.iter().any(|v| v == version);
+    let mut fixed = Vec::new();
+    for range in &affected.ranges {
+        let scheme = match range.kind {
+            RangeKind::Semver => Scheme::Semver,
+            RangeKind::Ecosystem => {
+                Scheme::for_osv_ecosystem(&affected.ecosystem).ok_or_else(|| VersionError {
+                    scheme: Scheme::Semver,
+                    version: version.to_owned(),
+                    reason: format!("no version scheme for ecosystem {:?}", affected.ecosystem),
+                })?
+            }
+        };
+        if range_affects(&range.events, version, &|a, b| cmp(scheme, a, b))? {
+            hit = true;
+            fixed.extend(range.events.iter().filter_map(|e| match e {
+                Event::Fixed(v) => Some(v.clone()),
+                _ => None,
+            }));
+        }
+    }
+    if !affected.unaffected_requirements.is_empty() {
+        let parsed = semver::Version::parse(version).map_err(|e| VersionError {
+            scheme: Scheme::Semver,
+            version: version.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let safe = affected
+            .unaffected_requirements
+            .iter()
+            .filter_map(|r| semver::VersionReq::parse(r).ok())
+            .any(|r| r.matches(&parsed));
+        if !safe {
+            hit = true;
+            fixed.extend(
+                affected
+                    .unaffected_requirements
+                    .iter()
+                    .filter(|r| *r != "<0.0.0")
+                    .cloned(),
+            );
+        }
+    }
+    if !hit {
+        return Ok(None);
+    }
+    if fixed.is_empty() {
+        // Matched by the `versions` list alone: the fixes are those of every range.
+        fixed.extend(
+            affected
+                .ranges
+                .iter()
+                .flat_map(|r| &r.events)
+                .filter_map(|e| match e {
+                    Event::Fixed(v) => Some(v.clone()),
+                    _ => None,
+                }),
+        );
+    }
+    fixed.sort();
+    fixed.dedup();
+    Ok(Some(fixed))
+}
+
+/// Something that kept a package from being compared with an advisory.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MatchWarning {
+    /// The package's purl.
+    pub purl: String,
+    /// The advisory.
+    pub advisory_id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The result of matching: findings sorted by package then advisory, and what could not be compared.
+#[derive(Debug, Clone, Default)]
+pub struct MatchReport {
+    /// The findings.
+    pub findings: Vec<Finding>,
+    /// Comparisons that failed (an unparsable version).
+    pub warnings: Vec<MatchWarning>,
+    /// How many packages had an OSV ecosystem to look in.
+    pub packages_looked_up: usize,
+}
+
+/// Matches packages with the real version schemes.
+pub fn match_packages(
+    db: &AdvisoryDb,
+    distro: Option<&Distro>,
+    packages: &[Package],
+) -> Result<MatchReport, DbError> {
+    match_packages_with(db, distro, packages, &crate::version::compare)
+}
+
+/// Matches an SBOM's packages.
+pub fn match_sbom(db: &AdvisoryDb, sbom: &crate::sbom::Sbom) -> Result<MatchReport, DbError> {
+    match_packages(db, sbom.distro.as_ref(), &sbom.packages)
+}
+
+/// Matches packages, comparing versions with `cmp`.
+pub fn match_packages_with(
+    db: &AdvisoryDb,
+    distro: Option<&Distro>,
+    packages: &[Package],
+    cmp: Compare<'_>,
+) -> Result<MatchReport, DbError> {
+    let mut report = MatchReport::default();
+    let mut kev_cache = HashMap::new();
+    let mut epss_cache = HashMap::new();
+    for package in packages {
+        let Some(key) = lookup_key(distro, package) else {
+            continue;
+        };
+        report.packages_looked_up += 1;
+        // One finding per advisory, even if it names the package in two ecosystems or entries.
+        let mut found: BTreeMap<String, Finding> = BTreeMap::new();
+        for ecosystem in &key.ecosystems {
+            for candidate in db.candidates(ecosystem, &key.name) {
+                let advisory = &candidate.advisory;
+                let affected = &advisory.affected[candidate.affected];
+                let fixed = match affected_by(affected, &key.version, cmp) {
+                    Ok(Some(fixed)) => fixed,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        report.warnings.push(MatchWarning {
+                            purl: package.purl.clone(),
+                            advisory_id: advisory.id.clone(),
+                            reason: e.to_string(),
+                        });
+                        continue;
+                    }
+                };
+                if let Some(existing) = found.get_mut(&advisory.id) {
+                    existing.fixed_versions.extend(fixed);
+                    existing.fixed_versions.sort();
+                    existing.fixed_versions.dedup();
+                    continue;
+                }
+                let (severity, cvss) = severity_of(advisory, affected);
+                let mut kev = None;
+                let mut epss: Option<crate::advisory::epss::EpssScore> = None;
+                for cve in advisory.cves() {
+                    if kev.is_none() {
+                        if !kev_cache.contains_key(cve) {
+                            kev_cache.insert(cve.to_owned(), db.kev(cve)?);
+                        }
+                        kev = kev_cache[cve].clone();
+                    }
+                    if !epss_cache.contains_key(cve) {
+                        epss_cache.insert(cve.to_owned(), db.epss(cve)?);
+                    }
+                    if let Some(score) = &epss_cache[cve]
+                        && epss.as_ref().is_none_or(|e| score.score > e.score)
+                    {
+                        epss = Some(score.clone());
+                    }
+                }
+                found.insert(
+                    advisory.id.clone(),
+                    Finding {
+                        advisory_id: advisory.id.clone(),
+                        aliases: advisory.aliases.clone(),
+                        summary: advisory.summary.clone(),
+                        severity,
+                        cvss,
+                        fixed_versions: fixed,
+                        kev,
+                        epss,
+                        ecosystem: ecosystem.clone(),
+                        package: package.clone(),
+                    },
+                );
+            }
+        }
+        report.findings.extend(found.into_values());
+    }
+    report.findings.sort_by(|a, b| {
+        a.package
+            .sort_key()
+            .cmp(&b.package.sort_key())
+            .then_with(|| a.advisory_id.cmp(&b.advisory_id))
+    });
+    report
+        .warnings
+        .sort_by(|a, b| (&a.purl, &a.advisory_id).cmp(&(&b.purl, &b.advisory_id)));
+    report.warnings.dedup();
+    Ok(report)
+}
+
+/// Test-only ordering of plain dotted numbers (`1.2.10` > `1.2.9`), so range logic is tested on
+/// its own, whatever the real schemes do.
+#[cfg(test)]
+pub(crate) fn dotted(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionError> {
+    let parse = |v: &str| -> Result<Vec<u64>, VersionError> {
+        v.split('.')
+            .map(|p| {
+                p.parse::<u64>().map_err(|_| VersionError {
+                    scheme,
+                    version: v.to_owned(),
+                    reason: "not dotted numbers".into(),
+                })
+            })
+            .collect()
+    };
+    let (mut a, mut b) = (parse(a)?, parse(b)?);
+    let len = a.len().max(b.len());
+    a.resize(len, 0);
+    b.resize(len, 0);
+    Ok(a.cmp(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::osv::Range;
+
+    fn intro(v: &str) -> Event {
+        Event::Introduced(v.into())
+    }
+    fn fixed(v: &str) -> Event {
+        Event::Fixed(v.into())
+    }
+    fn last(v: &str) -> Event {
+        Event::LastAffected(v.into())
+    }
+    fn limit(v: &str) -> Event {
+        Event::Limit(v.into())
+    }
+
+    /// Asserts which of `versions` the range affects.
+    fn check(events: &[Event], affected: &[&str], not_affected: &[&str]) {
+        let cmp = |a: &str, b: &str| dotted(Scheme::Semver, a, b);
+        for v in affected {
+            assert!(
+                range_affects(events, v, &cmp).unwrap(),
+                "{v} should be affected by {events:?}"
+            );
+        }
+        for v in not_affected {
+            assert!(
+                !range_affects(events, v, &cmp).unwrap(),
+                "{v} should not be affected by {events:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn introduced_zero_and_fixed() {
+        check(
+            &[intro("0"), fixed("1.2")],
+            &["0.1", "1.1.9"],
+            &["1.2", "1.10"],
+        );
+    }
+
+    #[test]
+    fn last_affected_includes_itself() {
+        check(
+            &[intro("1.0"), last("1.5")],
+            &["1.0", "1.5"],
+            &["0.9", "1.5.1"],
+        );
+    }
+
+    #[test]
+    fn unfixed_affects_everything_after() {
+        check(&[intro("2.0")], &["2.0", "99"], &["1.9"]);
+    }
+
+    #[test]
+    fn several_intervals_in_one_range_unsorted() {
+        let events = [
+            intro("2.0"),
+            fixed("2.5"),
+            intro("0"),
+            fixed("1.0"),
+            intro("3.0"),
+        ];
+        check(
+            &events,
+            &["0.5", "2.0", "2.4", "3.0", "4"],
+            &["1.0", "1.9", "2.5", "2.9"],
+        );
+    }
+
+    #[test]
+    fn limit_bounds_the_range() {
+        check(&[intro("0"), limit("2.0")], &["1.9"], &["2.0", "3"]);
+        check(&[intro("0"), limit("*")], &["100"], &[]);
+    }
+
+    #[test]
+    fn empty_range_at_one_version() {
+        check(&[fixed("1.0"), intro("1.0")], &[], &["1.0", "2"]);
+    }
+
+    #[test]
+    fn bad_event_version_is_an_error() {
+        let cmp = |a: &str, b: &str| dotted(Scheme::Semver, a, b);
+        assert!(range_affects(&[intro("0"), fixed("1.x")], "1.0", &cmp).is_err());
+    }
+
+    fn entry(ranges: Vec<Range>, versions: &[&str]) -> Affected {
+        Affected {
+            ecosystem: "PyPI".into(),
+            name: "x".into(),
+            ranges,
+            versions: versions.iter().map(|v| (*v).to_owned()).collect(),
+            severity: vec![],
+            vendor_severity: None,
+            unaffected_requirements: vec![],
+        }
+    }
+
+    #[test]
+    fn multiple_ranges_and_versions_lists() {
+        let a = entry(
+            vec![
+                Range {
+                    kind: RangeKind::Ecosystem,
+                    events: vec![intro("0"), fixed("1.1")],
+                },
+                Range {
+                    kind: RangeKind::Semver,
+                    events: vec![intro("2.0"), fixed("2.3")],
+                },
+            ],
+            &["1.5"],
+        );
+        assert_eq!(
+            affected_by(&a, "1.0", &dotted).unwrap(),
+            Some(vec!["1.1".into()])
+        );
+        assert_eq!(
+            affected_by(&a, "2.2", &dotted).unwrap(),
+            Some(vec!["2.3".into()])
+        );
+        assert_eq!(
+            affected_by(&a, "1.5", &dotted).unwrap(),
+            Some(vec!["1.1".into(), "2.3".into()])
+        );
+        assert_eq!(affected_by(&a, "1.6", &dotted).unwrap(), None);
+    }
+
+    #[test]
+    fn rustsec_requirements() {
+        let mut a = entry(vec![], &[]);
+        a.unaffected_requirements = vec![">= 1.2.0".into(), "< 0.5".into()];
+        assert_eq!(
+            affected_by(&a, "1.1.0", &dotted).unwrap(),
+            Some(vec!["< 0.5".into(), ">= 1.2.0".into()])
+        );
+        assert_eq!(affected_by(&a, "1.2.0", &dotted).unwrap(), None);
+        assert_eq!(affected_by(&a, "0.4.9", &dotted).unwrap(), None);
+    }
+}
