@@ -2,3 +2,5 @@
 
 mod cli;
 mod db;
+mod hostile;
+mod image;

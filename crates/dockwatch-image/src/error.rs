@@ -41,6 +41,34 @@ pub enum Error {
         /// The limit, in its unit.
         limit: String,
     },
+    /// A blob's content does not match the digest that names it.
+    #[error("{what} {location}: digest mismatch, expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// What was read (layer, config, manifest...).
+        what: &'static str,
+        /// Where.
+        location: String,
+        /// The digest the image declares.
+        expected: String,
+        /// The digest of what was read.
+        actual: String,
+    },
+    /// A `--platform` value that is not `os/arch[/variant]`.
+    #[error("invalid platform {input:?}: write os/arch or os/arch/variant, e.g. linux/amd64")]
+    InvalidPlatform {
+        /// What the user typed.
+        input: String,
+    },
+    /// The image has no manifest for the requested platform.
+    #[error("{location}: no image for platform {platform} (available: {available})")]
+    NoPlatform {
+        /// The image.
+        location: String,
+        /// The requested platform.
+        platform: String,
+        /// The platforms the image has.
+        available: String,
+    },
     /// A registry answered with an error.
     #[error("registry {registry}: {reason}")]
     Registry {

