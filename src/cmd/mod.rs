@@ -2,6 +2,7 @@
 
 pub mod db;
 pub mod sbom;
+pub mod scan;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -49,6 +50,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Write the software bill of materials of an image or a filesystem.
     Sbom(sbom::Args),
+    /// Scan an image, a filesystem or an SBOM for known vulnerabilities.
+    Scan(scan::Args),
     /// Manage the local vulnerability database.
     Db(db::Args),
 }
@@ -57,6 +60,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom::run(args),
+        Command::Scan(args) => scan::run(args),
         Command::Db(args) => db::run(args, cli.global.quiet),
     }
 }

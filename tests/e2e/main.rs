@@ -4,3 +4,4 @@ mod cli;
 mod db;
 mod hostile;
 mod image;
+mod scan;
