@@ -175,10 +175,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if report.gate.failed {
-        tracing::info!(
-            failing = report.gate.failing,
-            "The --fail-on gate failed."
-        );
+        tracing::info!(failing = report.gate.failing, "The --fail-on gate failed.");
         return Ok(ExitCode::from(args.exit_code));
     }
     Ok(ExitCode::SUCCESS)

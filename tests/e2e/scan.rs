@@ -255,7 +255,10 @@ fn scan_finds_os_and_language_vulnerabilities_and_reports_in_every_format() {
     assert_eq!(report["summary"]["knownExploited"], 1);
     assert_eq!(report["summary"]["bySeverity"]["CRITICAL"], 1);
     // Most severe first; the KEV entry and the fix travel with the finding.
-    assert_eq!(report["findings"][0]["advisory_id"], "DEBIAN-CVE-2023-45853");
+    assert_eq!(
+        report["findings"][0]["advisory_id"],
+        "DEBIAN-CVE-2023-45853"
+    );
     let lodash = report["findings"]
         .as_array()
         .unwrap()
@@ -270,27 +273,51 @@ fn scan_finds_os_and_language_vulnerabilities_and_reports_in_every_format() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let table = text(&out.stdout);
     let lines: Vec<&str> = table.lines().collect();
-    assert!(lines[1].starts_with("PACKAGE") && lines[1].contains("KEV"), "{table}");
-    assert!(lines[2].starts_with("zlib1g") && lines[2].contains("CRITICAL"), "{table}");
     assert!(
-        table.contains("lodash") && table.lines().any(|l| l.contains("lodash") && l.ends_with("KEV")),
+        lines[1].starts_with("PACKAGE") && lines[1].contains("KEV"),
+        "{table}"
+    );
+    assert!(
+        lines[2].starts_with("zlib1g") && lines[2].contains("CRITICAL"),
+        "{table}"
+    );
+    assert!(
+        table.contains("lodash")
+            && table
+                .lines()
+                .any(|l| l.contains("lodash") && l.ends_with("KEV")),
         "{table}"
     );
     assert!(table.contains("4 vulnerabilities in 5 packages"), "{table}");
 
     for format in ["sarif", "gitlab", "cyclonedx-vex"] {
         let out = scan(&env, &source, &["--format", format]);
-        assert_eq!(out.status.code(), Some(0), "{format}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            text(&out.stderr)
+        );
         let doc = json_of(&out);
         match format {
             "sarif" => {
                 assert_eq!(doc["version"], "2.1.0");
                 let results = doc["runs"][0]["results"].as_array().unwrap();
                 assert_eq!(results.len(), 4);
-                assert_eq!(doc["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 4);
+                assert_eq!(
+                    doc["runs"][0]["tool"]["driver"]["rules"]
+                        .as_array()
+                        .unwrap()
+                        .len(),
+                    4
+                );
                 let uris: Vec<&str> = results
                     .iter()
-                    .map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap())
+                    .map(|r| {
+                        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                            .as_str()
+                            .unwrap()
+                    })
                     .collect();
                 assert!(uris.contains(&"var/lib/dpkg/status"), "{uris:?}");
                 assert!(uris.contains(&"srv/app/package-lock.json"), "{uris:?}");
@@ -299,8 +326,12 @@ fn scan_finds_os_and_language_vulnerabilities_and_reports_in_every_format() {
                 assert_eq!(doc["scan"]["type"], "container_scanning");
                 let vulns = doc["vulnerabilities"].as_array().unwrap();
                 assert_eq!(vulns.len(), 4);
-                assert!(vulns.iter().any(|v| v["location"]["operating_system"] == "debian 12"
-                    && v["location"]["dependency"]["package"]["name"] == "libssl3"));
+                assert!(
+                    vulns
+                        .iter()
+                        .any(|v| v["location"]["operating_system"] == "debian 12"
+                            && v["location"]["dependency"]["package"]["name"] == "libssl3")
+                );
             }
             _ => {
                 assert_eq!(doc["specVersion"], "1.6");
@@ -324,7 +355,11 @@ fn scan_finds_os_and_language_vulnerabilities_and_reports_in_every_format() {
 
     // --output writes the same report to a file.
     let file = env.dir.join("report.sarif");
-    let out = scan(&env, &source, &["--format", "sarif", "--output", file.to_str().unwrap()]);
+    let out = scan(
+        &env,
+        &source,
+        &["--format", "sarif", "--output", file.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     let doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
@@ -338,7 +373,10 @@ fn junit_counts(xml: &str) -> (Vec<String>, usize) {
     let mut suites = Vec::new();
     let mut failures = 0;
     loop {
-        match reader.read_event().unwrap_or_else(|e| panic!("invalid XML: {e}\n{xml}")) {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("invalid XML: {e}\n{xml}"))
+        {
             Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
                 b"testsuite" => {
                     let name = e.try_get_attribute("name").unwrap().unwrap();
@@ -361,22 +399,41 @@ fn fail_on_gates_with_the_chosen_exit_code_after_exceptions() {
     let out = scan(&env, &source, &["--fail-on", "high", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let report = json_of(&out);
-    assert_eq!(report["gate"], json!({"fail_on": "high", "failing": 3, "failed": true}));
+    assert_eq!(
+        report["gate"],
+        json!({"fail_on": "high", "failing": 3, "failed": true})
+    );
 
-    let out = scan(&env, &source, &["--fail-on", "critical", "--exit-code", "7"]);
+    let out = scan(
+        &env,
+        &source,
+        &["--fail-on", "critical", "--exit-code", "7"],
+    );
     assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
 
     // The only critical finding has no fix: --ignore-unfixed drops it, and the gate passes.
     let out = scan(
         &env,
         &source,
-        &["--fail-on", "critical", "--exit-code", "7", "--ignore-unfixed", "--format", "json"],
+        &[
+            "--fail-on",
+            "critical",
+            "--exit-code",
+            "7",
+            "--ignore-unfixed",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report = json_of(&out);
     let mut expected = expected_findings();
     expected[0].2 = true;
-    assert_eq!(findings(&report), expected, "suppressed findings stay in the JSON");
+    assert_eq!(
+        findings(&report),
+        expected,
+        "suppressed findings stay in the JSON"
+    );
     assert_eq!(report["findings"][0]["suppressed"]["kind"], "unfixed");
     assert_eq!(report["settings"]["ignoreUnfixed"], true);
     let out = scan(&env, &source, &["--ignore-unfixed"]);
@@ -452,20 +509,41 @@ fn vex_statements_suppress_and_stay_visible_with_their_justification() {
     let zlib = by_id("DEBIAN-CVE-2023-45853");
     assert_eq!(zlib["suppressed"]["kind"], "vex");
     assert_eq!(zlib["suppressed"]["status"], "not_affected");
-    assert_eq!(zlib["suppressed"]["justification"], "vulnerable_code_not_in_execute_path");
+    assert_eq!(
+        zlib["suppressed"]["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
     assert_eq!(zlib["suppressed"]["statement"], "minizip is not built");
-    assert!(zlib["suppressed"]["source"].as_str().unwrap().ends_with("openvex.json#statements[0]"));
-    assert_eq!(by_id("GHSA-35jh-r3h4-6jhm")["suppressed"]["status"], "fixed");
+    assert!(
+        zlib["suppressed"]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("openvex.json#statements[0]")
+    );
+    assert_eq!(
+        by_id("GHSA-35jh-r3h4-6jhm")["suppressed"]["status"],
+        "fixed"
+    );
     assert!(by_id("DSA-5532-1").get("suppressed").is_none());
     let unused = report["unusedVex"].as_array().unwrap();
     assert_eq!(unused.len(), 1);
-    assert!(unused[0].as_str().unwrap().ends_with("openvex.json#statements[1]"));
+    assert!(
+        unused[0]
+            .as_str()
+            .unwrap()
+            .ends_with("openvex.json#statements[1]")
+    );
 
     // The CycloneDX VEX output carries the analysis.
     let out = scan(
         &env,
         &source,
-        &["--vex", openvex.to_str().unwrap(), "--format", "cyclonedx-vex"],
+        &[
+            "--vex",
+            openvex.to_str().unwrap(),
+            "--format",
+            "cyclonedx-vex",
+        ],
     );
     let doc = json_of(&out);
     let zlib = doc["vulnerabilities"]
@@ -483,12 +561,22 @@ fn an_existing_cyclonedx_sbom_is_scanned_like_the_filesystem() {
     let env = setup();
     let sbom = env.dir.join("sbom.cdx.json");
     let out = dockwatch(&env)
-        .args(["sbom", &dir_source(&env), "--format", "cyclonedx-json", "--output"])
+        .args([
+            "sbom",
+            &dir_source(&env),
+            "--format",
+            "cyclonedx-json",
+            "--output",
+        ])
         .arg(&sbom)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = scan(&env, &format!("sbom:{}", sbom.display()), &["--format", "json"]);
+    let out = scan(
+        &env,
+        &format!("sbom:{}", sbom.display()),
+        &["--format", "json"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report = json_of(&out);
     assert_eq!(findings(&report), expected_findings());
@@ -514,14 +602,24 @@ fn a_missing_database_or_bad_input_exits_2_with_a_clear_message() {
 
     let out = scan(&env, &source, &["--format", "html"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("cyclonedx-vex"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cyclonedx-vex"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let bad_vex = env.dir.join("bad-vex.json");
-    write(&bad_vex, r#"{"statements":[{"vulnerability":"CVE-1","products":["pkg:npm/a"],"status":"perhaps"}]}"#);
+    write(
+        &bad_vex,
+        r#"{"statements":[{"vulnerability":"CVE-1","products":["pkg:npm/a"],"status":"perhaps"}]}"#,
+    );
     let out = scan(&env, &source, &["--vex", bad_vex.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("bad-vex.json") && stderr.contains("perhaps"), "{stderr}");
+    assert!(
+        stderr.contains("bad-vex.json") && stderr.contains("perhaps"),
+        "{stderr}"
+    );
 
     let out = scan(&env, "sbom:/nonexistent/sbom.json", &[]);
     assert_eq!(out.status.code(), Some(2));

@@ -60,7 +60,11 @@ impl ReportFormat for Junit {
                         "Package: {}\nInstalled: {}\nFixed: {}\nSeverity: {word}\n",
                         p.name,
                         p.version,
-                        fixed_text(f)
+                        if f.is_fixed() {
+                            fixed_text(f)
+                        } else {
+                            "none yet".to_owned()
+                        }
                     );
                     if !f.aliases.is_empty() {
                         let _ = writeln!(body, "Aliases: {}", f.aliases.join(", "));

@@ -223,8 +223,12 @@ pub fn fixed_text(finding: &Finding) -> String {
     finding.fixed_versions.join(", ")
 }
 
-/// A link for an advisory id, from its prefix; `None` for prefixes without a known home.
+/// A link for an advisory id: its home where the prefix names one, else its OSV page (every id
+/// in the database is an OSV id). `None` for an empty id.
 pub fn advisory_url(id: &str) -> Option<String> {
+    if id.is_empty() {
+        return None;
+    }
     let prefix = id.split('-').next().unwrap_or_default();
     Some(match prefix {
         "CVE" => format!("https://www.cve.org/CVERecord?id={id}"),
@@ -294,7 +298,11 @@ mod tests {
             advisory_url("GHSA-aaaa-bbbb-cccc").unwrap(),
             "https://github.com/advisories/GHSA-aaaa-bbbb-cccc"
         );
-        assert!(advisory_url("XYZ-1").is_none());
+        assert_eq!(
+            advisory_url("DEBIAN-CVE-2023-45853").unwrap(),
+            "https://osv.dev/vulnerability/DEBIAN-CVE-2023-45853"
+        );
+        assert!(advisory_url("").is_none());
         assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20Z");
     }
 }
