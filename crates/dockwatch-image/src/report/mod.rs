@@ -237,10 +237,7 @@ pub fn advisory_url(id: &str) -> Option<String> {
         "USN" => format!("https://ubuntu.com/security/notices/{id}"),
         "RUSTSEC" => format!("https://rustsec.org/advisories/{id}.html"),
         "GO" => format!("https://pkg.go.dev/vuln/{id}"),
-        "PYSEC" | "OSV" | "MAL" | "ALSA" | "RLSA" | "ALBA" => {
-            format!("https://osv.dev/vulnerability/{id}")
-        }
-        _ => return None,
+        _ => format!("https://osv.dev/vulnerability/{id}"),
     })
 }
 

@@ -2,4 +2,5 @@
 
 mod fixture;
 mod golden;
+mod peers;
 mod schema;
