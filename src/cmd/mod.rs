@@ -1,6 +1,7 @@
 //! The command line: one module per command, each owning its clap `Args` and a `run`.
 
 pub mod db;
+pub mod agent;
 pub mod sbom;
 pub mod scan;
 
@@ -54,6 +55,8 @@ pub enum Command {
     Scan(scan::Args),
     /// Manage the local vulnerability database.
     Db(db::Args),
+    /// Report this machine's Docker settings to a server and fetch (or apply) its policy.
+    Agent(agent::Args),
 }
 
 /// Runs the chosen command.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sbom(args) => sbom::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Db(args) => db::run(args, cli.global.quiet),
+        Command::Agent(args) => agent::run(args),
     }
 }
 

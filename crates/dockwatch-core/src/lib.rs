@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod package;
+pub mod settings;
 
 pub use clock::{Clock, SystemClock};
 pub use package::{Distro, Location, Package, PackageType};

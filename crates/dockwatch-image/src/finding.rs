@@ -6,6 +6,7 @@ use crate::advisory::osv::{Advisory, Affected, SeverityScore};
 use dockwatch_core::Package;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// One package affected by one advisory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,8 +35,8 @@ pub struct Finding {
     pub epss: Option<EpssScore>,
     /// The OSV ecosystem the package was matched in (`Debian:12`, `PyPI`).
     pub ecosystem: String,
-    /// The package.
-    pub package: Package,
+    /// The package (shared by all of its findings).
+    pub package: Arc<Package>,
 }
 
 impl Finding {

@@ -7,13 +7,15 @@
 
 use crate::advisory::DbError;
 use crate::advisory::ecosystem::lookup_key;
+use crate::advisory::osv::Advisory;
 use crate::advisory::osv::{Affected, Event, RangeKind};
 use crate::advisory::store::AdvisoryDb;
-use crate::finding::{Finding, severity_of};
+use crate::finding::{CvssScore, Finding, Severity, severity_of};
 use crate::version::{Scheme, VersionError};
 use dockwatch_core::{Distro, Package};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// How two versions of a scheme compare; [`crate::version::compare`] in production.
 pub type Compare<'a> = &'a dyn Fn(Scheme, &str, &str) -> Result<Ordering, VersionError>;
@@ -106,7 +108,11 @@ pub fn affected_by(
     version: &str,
     cmp: Compare<'_>,
 ) -> Result<Option<Vec<String>>, VersionError> {
-    let mut hit = affected.versions.iter().any(|v| v == version);
+    // `versions` is sorted as text when validated.
+    let mut hit = affected
+        .versions
+        .binary_search_by(|v| v.as_str().cmp(version))
+        .is_ok();
     let mut fixed = Vec::new();
     for range in &affected.ranges {
         let scheme = match range.kind {
@@ -214,13 +220,15 @@ pub fn match_packages_with(
     cmp: Compare<'_>,
 ) -> Result<MatchReport, DbError> {
     let mut report = MatchReport::default();
-    let mut kev_cache = HashMap::new();
-    let mut epss_cache = HashMap::new();
+    // Severity depends on the advisory entry only: scored once per entry, not per package.
+    let mut severity_cache: HashMap<(*const Advisory, usize), (Severity, Vec<CvssScore>)> =
+        HashMap::new();
     for package in packages {
         let Some(key) = lookup_key(distro, package) else {
             continue;
         };
         report.packages_looked_up += 1;
+        let mut shared_package: Option<Arc<Package>> = None;
         // One finding per advisory, even if it names the package in two ecosystems or entries.
         let mut found: BTreeMap<String, Finding> = BTreeMap::new();
         for ecosystem in &key.ecosystems {
@@ -245,25 +253,11 @@ pub fn match_packages_with(
                     existing.fixed_versions.dedup();
                     continue;
                 }
-                let (severity, cvss) = severity_of(advisory, affected);
-                let mut kev = None;
-                let mut epss: Option<crate::advisory::epss::EpssScore> = None;
-                for cve in advisory.cves() {
-                    if kev.is_none() {
-                        if !kev_cache.contains_key(cve) {
-                            kev_cache.insert(cve.to_owned(), db.kev(cve)?);
-                        }
-                        kev = kev_cache[cve].clone();
-                    }
-                    if !epss_cache.contains_key(cve) {
-                        epss_cache.insert(cve.to_owned(), db.epss(cve)?);
-                    }
-                    if let Some(score) = &epss_cache[cve]
-                        && epss.as_ref().is_none_or(|e| score.score > e.score)
-                    {
-                        epss = Some(score.clone());
-                    }
-                }
+                let (severity, cvss) = severity_cache
+                    .entry((Arc::as_ptr(advisory), candidate.affected))
+                    .or_insert_with(|| severity_of(advisory, affected))
+                    .clone();
+                let kev = advisory.cves().find_map(|cve| db.kev(cve)).cloned();
                 found.insert(
                     advisory.id.clone(),
                     Finding {
@@ -274,15 +268,18 @@ pub fn match_packages_with(
                         cvss,
                         fixed_versions: fixed,
                         kev,
-                        epss,
+                        epss: None,
                         ecosystem: ecosystem.clone(),
-                        package: package.clone(),
+                        package: Arc::clone(
+                            shared_package.get_or_insert_with(|| Arc::new(package.clone())),
+                        ),
                     },
                 );
             }
         }
         report.findings.extend(found.into_values());
     }
+    add_epss(db, &mut report.findings)?;
     report.findings.sort_by(|a, b| {
         a.package
             .sort_key()
@@ -294,6 +291,30 @@ pub fn match_packages_with(
         .sort_by(|a, b| (&a.purl, &a.advisory_id).cmp(&(&b.purl, &b.advisory_id)));
     report.warnings.dedup();
     Ok(report)
+}
+
+/// Sets each finding's EPSS score: that of its advisory's CVE with the highest score.
+fn add_epss(db: &AdvisoryDb, findings: &mut [Finding]) -> Result<(), DbError> {
+    let mut cves: Vec<&str> = findings
+        .iter()
+        .flat_map(|f| std::iter::once(&f.advisory_id).chain(&f.aliases))
+        .map(String::as_str)
+        .filter(|id| id.starts_with("CVE-"))
+        .collect();
+    cves.sort_unstable();
+    cves.dedup();
+    let scores = db.epss(&cves)?;
+    if scores.is_empty() {
+        return Ok(());
+    }
+    for finding in findings.iter_mut() {
+        let best = std::iter::once(&finding.advisory_id)
+            .chain(&finding.aliases)
+            .filter_map(|id| scores.get(id))
+            .max_by(|a, b| a.score.total_cmp(&b.score));
+        finding.epss = best.cloned();
+    }
+    Ok(())
 }
 
 /// Test-only ordering of plain dotted numbers (`1.2.10` > `1.2.9`), so range logic is tested on
@@ -461,5 +482,26 @@ mod tests {
         );
         assert_eq!(affected_by(&a, "1.2.0", &dotted).unwrap(), None);
         assert_eq!(affected_by(&a, "0.4.9", &dotted).unwrap(), None);
+    }
+
+    #[test]
+    fn the_sbom_half_never_imports_the_vulnerability_half() {
+        // ARCHITECTURE.md's invariant, checked on the source text.
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut offenders = Vec::new();
+        for part in ["source", "fs.rs", "catalog", "sbom"] {
+            for entry in walkdir::WalkDir::new(src.join(part)) {
+                let entry = entry.unwrap();
+                if entry.path().extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(entry.path()).unwrap();
+                    for forbidden in ["crate::advisory", "crate::matcher", "crate::finding"] {
+                        if text.contains(forbidden) {
+                            offenders.push(format!("{} uses {forbidden}", entry.path().display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "{offenders:#?}");
     }
 }

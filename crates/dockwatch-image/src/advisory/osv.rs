@@ -55,7 +55,7 @@ pub struct Affected {
     /// `ranges[]` of types ECOSYSTEM and SEMVER (GIT ranges are dropped: they name commits).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ranges: Vec<Range>,
-    /// `versions[]`: versions affected, enumerated.
+    /// `versions[]`: versions affected, enumerated (sorted as text, without duplicates).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
     /// `severity[]` of this entry, if any.
@@ -395,13 +395,16 @@ impl RawAffected {
                 ranges.push(range);
             }
         }
-        let versions = self
+        let mut versions: Vec<String> = self
             .versions
             .unwrap_or_default()
             .into_iter()
             .map(|Text(v)| v)
             .filter(|v| !v.is_empty())
             .collect();
+        // Sorted as text, so matching can binary-search lists of hundreds of versions.
+        versions.sort();
+        versions.dedup();
         let vendor_severity = severity_word(&self.ecosystem_specific)
             .or_else(|| severity_word(&self.database_specific));
         Ok(Some(Affected {

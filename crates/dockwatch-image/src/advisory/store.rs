@@ -87,6 +87,8 @@ pub struct AdvisoryDb {
     conn: Mutex<Connection>,
     index: HashMap<String, HashMap<String, Vec<Candidate>>>,
     advisories: usize,
+    kev: HashMap<String, KevEntry>,
+    has_epss: bool,
 }
 
 fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> DbError + use<> {
@@ -137,6 +139,8 @@ impl AdvisoryDb {
             conn: Mutex::new(conn),
             index: HashMap::new(),
             advisories: 0,
+            kev: HashMap::new(),
+            has_epss: false,
         };
         db.load_index()?;
         Ok(db)
@@ -189,9 +193,27 @@ impl AdvisoryDb {
         }
         drop(rows);
         drop(statement);
+        let mut kev = HashMap::new();
+        let mut statement = conn.prepare("SELECT cve, body FROM kev").map_err(&err)?;
+        let mut rows = statement.query([]).map_err(&err)?;
+        while let Some(row) = rows.next().map_err(&err)? {
+            let body: String = row.get(1).map_err(&err)?;
+            if let Ok(entry) = serde_json::from_str::<KevEntry>(&body) {
+                kev.insert(row.get(0).map_err(&err)?, entry);
+            }
+        }
+        drop(rows);
+        drop(statement);
+        let has_epss = conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM epss)", [], |r| {
+                r.get::<_, bool>(0)
+            })
+            .map_err(&err)?;
         drop(conn);
+        self.has_epss = has_epss;
         self.index = index;
         self.advisories = count;
+        self.kev = kev;
         Ok(())
     }
 
@@ -203,34 +225,53 @@ impl AdvisoryDb {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// The KEV entry of a CVE, if the catalog lists it.
-    pub fn kev(&self, cve: &str) -> Result<Option<KevEntry>, DbError> {
-        let err = sqlite(&self.path);
-        let conn = self.conn.lock().expect("connection lock");
-        let body: Option<String> = conn
-            .query_row("SELECT body FROM kev WHERE cve = ?1", [cve], |r| r.get(0))
-            .optional()
-            .map_err(&err)?;
-        Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
+    /// Every (ecosystem, normalized name) some advisory names: what a re-evaluation of stored
+    /// SBOMs needs to know which packages an import concerns.
+    pub fn package_keys(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.index.iter().flat_map(|(ecosystem, names)| {
+            names
+                .keys()
+                .map(move |name| (ecosystem.as_str(), name.as_str()))
+        })
     }
 
-    /// The EPSS score of a CVE, if loaded.
-    pub fn epss(&self, cve: &str) -> Result<Option<EpssScore>, DbError> {
+    /// The KEV entry of a CVE, if the catalog lists it (held in memory: the catalog is small).
+    pub fn kev(&self, cve: &str) -> Option<&KevEntry> {
+        self.kev.get(cve)
+    }
+
+    /// The EPSS scores of `cves` that are loaded, read in one read transaction.
+    pub fn epss(&self, cves: &[&str]) -> Result<HashMap<String, EpssScore>, DbError> {
+        let mut found = HashMap::new();
+        if cves.is_empty() || !self.has_epss {
+            return Ok(found);
+        }
         let err = sqlite(&self.path);
-        let conn = self.conn.lock().expect("connection lock");
-        conn.query_row(
-            "SELECT score, percentile FROM epss WHERE cve = ?1",
-            [cve],
-            |r| {
-                Ok(EpssScore {
-                    cve: cve.to_owned(),
-                    score: r.get(0)?,
-                    percentile: r.get(1)?,
-                })
-            },
-        )
-        .optional()
-        .map_err(&err)
+        let mut conn = self.conn.lock().expect("connection lock");
+        // One transaction: a lookup outside one would take and drop the file lock each time.
+        let tx = conn.transaction().map_err(&err)?;
+        {
+            let mut statement = tx
+                .prepare_cached("SELECT score, percentile FROM epss WHERE cve = ?1")
+                .map_err(&err)?;
+            for cve in cves {
+                let score = statement
+                    .query_row([cve], |r| {
+                        Ok(EpssScore {
+                            cve: (*cve).to_owned(),
+                            score: r.get(0)?,
+                            percentile: r.get(1)?,
+                        })
+                    })
+                    .optional()
+                    .map_err(&err)?;
+                if let Some(score) = score {
+                    found.insert((*cve).to_owned(), score);
+                }
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(found)
     }
 
     /// Applies a batch in one transaction, then reloads the index. `now` is written as the
@@ -656,15 +697,14 @@ mod tests {
         assert_eq!((summary.kev, summary.epss), (Some(1), Some(1)));
         let db = AdvisoryDb::open(&f.db_dir).unwrap();
         assert_eq!(
-            db.kev("CVE-2024-0001")
-                .unwrap()
-                .unwrap()
-                .ransomware
-                .as_deref(),
+            db.kev("CVE-2024-0001").unwrap().ransomware.as_deref(),
             Some("Known")
         );
-        assert_eq!(db.epss("CVE-2024-0001").unwrap().unwrap().percentile, 0.97);
-        assert_eq!(db.kev("CVE-2024-9999").unwrap(), None);
+        assert_eq!(
+            db.epss(&["CVE-2024-0001"]).unwrap()["CVE-2024-0001"].percentile,
+            0.97
+        );
+        assert_eq!(db.kev("CVE-2024-9999"), None);
         let status = db.status().unwrap();
         assert_eq!(status.kev.unwrap().version, "2025.01.01");
         assert_eq!(

@@ -128,6 +128,31 @@ mod tests {
     }
 
     #[test]
+    fn installed_v1_list_and_composer_lock_licenses() {
+        let v1 = br#"[{"name":"monolog/monolog","version":"1.25.1","license":["MIT"]}]"#;
+        let lock = br#"{"packages":[{"name":"a/b","version":"v2.0.0","license":["BSD-3-Clause","GPL-2.0+"]}],"packages-dev":[{"name":"phpunit/phpunit","version":"9.0.0"}]}"#;
+        let out = testkit::run_on(
+            &Php,
+            &[
+                ("old/vendor/composer/installed.json", v1),
+                ("app/composer.lock", lock),
+            ],
+        );
+        let found: Vec<String> = out
+            .packages
+            .iter()
+            .map(|p| format!("{} {:?}", p.purl, p.licenses))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "pkg:composer/a/b@v2.0.0 [\"BSD-3-Clause\", \"GPL-2.0-or-later\"]",
+                "pkg:composer/monolog/monolog@1.25.1 [\"MIT\"]",
+            ]
+        );
+    }
+
+    #[test]
     fn peer_corpora_are_never_silently_empty() {
         let n = testkit::never_silently_empty(
             &Php,

@@ -86,6 +86,20 @@ struct Component {
     purl: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     properties: Vec<Property>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<Evidence>,
+}
+
+/// Where a component was found, in CycloneDX's own terms (1.5+): tools that know nothing of
+/// Dockwatch's properties still show the files.
+#[derive(Serialize)]
+struct Evidence {
+    occurrences: Vec<Occurrence>,
+}
+
+#[derive(Serialize)]
+struct Occurrence {
+    location: String,
 }
 
 /// CycloneDX 1.6 allows either license objects or one expression per component.
@@ -231,6 +245,15 @@ fn package_component(p: &Package, bom_ref: &str) -> Component {
         cpe: p.cpes.first().cloned(),
         purl: (!p.purl.is_empty()).then(|| p.purl.clone()),
         properties: properties(package_properties(p, true)),
+        evidence: (!p.locations.is_empty()).then(|| Evidence {
+            occurrences: p
+                .locations
+                .iter()
+                .map(|l| Occurrence {
+                    location: l.path.clone(),
+                })
+                .collect(),
+        }),
         ..Default::default()
     }
 }

@@ -1,6 +1,7 @@
 //! Reads an existing SBOM back into an [`Sbom`]: CycloneDX JSON (1.4 to 1.6, and the 1.2, 1.3 and
 //! 1.7 documents that share their shape), SPDX 2.2/2.3 JSON, Syft JSON and Dockwatch's own JSON,
-//! told apart by their content. Used by `dockwatch scan sbom:PATH`.
+//! told apart by their content, also inside in-toto attestations (DSSE envelopes). Used by
+//! `dockwatch scan sbom:PATH`.
 //!
 //! Every malformed document gives [`Error::Malformed`] naming the field (`components[3].name`).
 
@@ -89,24 +90,40 @@ pub fn decode(bytes: &[u8], location: &str) -> Result<Decoded> {
     }
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| malformed(location, &format!("not JSON: {e}")))?;
+    let (value, subject) = unwrap_attestation(value, location)?;
     let kind = detect(&value).ok_or_else(|| malformed(location, &not_an_sbom(&value)))?;
     let mut sbom = match &kind {
         SbomKind::CycloneDx(_) => cyclonedx::decode(value, location)?,
         SbomKind::Spdx(_) => spdx::decode(value, location)?,
         SbomKind::Syft(_) => syft::decode(value, location)?,
-        SbomKind::Dockwatch(_) => {
-            let doc: NativeDocument = typed(value, "Dockwatch JSON SBOM", location)?;
-            Sbom {
-                source: doc.source,
-                distro: doc.distro,
-                packages: doc.packages,
-                warnings: doc.warnings,
+        SbomKind::Dockwatch(version) => {
+            if version.split('.').next() != Some("1") {
+                return Err(malformed(
+                    location,
+                    &format!(
+                        "field `schemaVersion`: Dockwatch JSON {version:?} is newer than this \
+                         dockwatch reads (1.x)"
+                    ),
+                ));
             }
+            let doc: NativeDocument = typed(value, "Dockwatch JSON SBOM", location)?;
+            Sbom::from(doc)
         }
     };
     if !matches!(kind, SbomKind::Dockwatch(_)) {
         for p in &mut sbom.packages {
             add_epoch(p);
+        }
+        if let Some(d) = &mut sbom.distro {
+            d.id = os_release_id(&d.id).to_string();
+        }
+    }
+    if let Some((name, digest)) = subject {
+        if sbom.source.name.is_empty() {
+            sbom.source.name = name;
+        }
+        if sbom.source.digest.is_none() {
+            sbom.source.digest = digest;
         }
     }
     if sbom.source.kind.is_empty() {
@@ -129,6 +146,77 @@ fn add_epoch(p: &mut dockwatch_core::Package) {
     }
     if let Some(epoch) = cyclonedx::purl_qualifier(&p.purl, "epoch").filter(|e| e != "0") {
         p.version = format!("{epoch}:{}", p.version);
+    }
+}
+
+/// What an attestation is about: a name and its `sha256:` digest.
+type Subject = (String, Option<String>);
+
+/// The SBOM inside an attestation (a DSSE envelope around an in-toto statement, or the bare
+/// statement, as `cosign attest` and `trivy --format attest` write them), with the statement's
+/// subject (name, `sha256:` digest). Anything else is returned as it is.
+fn unwrap_attestation(value: Value, location: &str) -> Result<(Value, Option<Subject>)> {
+    use base64::Engine;
+    let mut value = value;
+    if let Some(payload) = value.get("payload").and_then(Value::as_str) {
+        if value.get("payloadType").and_then(Value::as_str) != Some("application/vnd.in-toto+json")
+        {
+            return Err(malformed(
+                location,
+                "field `payloadType`: a DSSE envelope that does not hold an in-toto statement",
+            ));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(payload.trim())
+            .map_err(|e| malformed(location, &format!("field `payload`: not base64: {e}")))?;
+        value = serde_json::from_slice(&bytes)
+            .map_err(|e| malformed(location, &format!("field `payload`: not JSON: {e}")))?;
+    }
+    let is_statement = value
+        .get("_type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.starts_with("https://in-toto.io/Statement"));
+    if !is_statement {
+        return Ok((value, None));
+    }
+    let subject = value["subject"].get(0).map(|s| {
+        let name = s["name"].as_str().unwrap_or_default().to_string();
+        let digest = s["digest"]["sha256"]
+            .as_str()
+            .map(|d| format!("sha256:{d}"));
+        (name, digest)
+    });
+    let mut predicate = value.get_mut("predicate").map(Value::take).ok_or_else(|| {
+        malformed(
+            location,
+            "field `predicate`: missing in the in-toto statement",
+        )
+    })?;
+    // cosign wraps the document as `{"Data": ..., "Timestamp": ...}`, sometimes as text.
+    if let Some(data) = predicate.get_mut("Data").map(Value::take) {
+        predicate = match data {
+            Value::String(text) => serde_json::from_str(&text).map_err(|e| {
+                malformed(location, &format!("field `predicate.Data`: not JSON: {e}"))
+            })?,
+            other => other,
+        };
+    }
+    Ok((predicate, subject))
+}
+
+/// The os-release `ID` for Trivy's OS family names, which Dockwatch's distro ids follow.
+fn os_release_id(id: &str) -> &str {
+    match id {
+        "cbl-mariner" => "mariner",
+        "redhat" => "rhel",
+        "amazon" => "amzn",
+        "oracle" => "ol",
+        "alma" => "almalinux",
+        "suse linux enterprise server" => "sles",
+        "suse linux enterprise micro" => "sle-micro",
+        "opensuse.leap" => "opensuse-leap",
+        "opensuse.tumbleweed" => "opensuse-tumbleweed",
+        other => other,
     }
 }
 
@@ -166,11 +254,6 @@ pub fn detect(value: &Value) -> Option<SbomKind> {
 /// Why `value` is not a known SBOM, naming what was looked for.
 fn not_an_sbom(value: &Value) -> String {
     match value {
-        Value::Object(obj) if obj.contains_key("payloadType") && obj.contains_key("payload") => {
-            "a DSSE envelope (an attestation): decode its base64 `payload` and pass the SBOM in \
-             its `predicate`"
-                .into()
-        }
         Value::Object(obj) if obj.contains_key("@context") => {
             "an SPDX 3 JSON-LD document: only SPDX 2.2 and 2.3 JSON are read".into()
         }
@@ -227,7 +310,38 @@ mod tests {
         let err = decode(b"[1]", "x.json").unwrap_err();
         assert!(err.to_string().contains("not a JSON object"), "{err}");
         let err = decode(b"{\"payloadType\": \"x\", \"payload\": \"\"}", "x.json").unwrap_err();
-        assert!(err.to_string().contains("DSSE"), "{err}");
+        assert!(err.to_string().contains("field `payloadType`"), "{err}");
+        let err = decode(
+            br#"{"payloadType": "application/vnd.in-toto+json", "payload": "%%%"}"#,
+            "x.json",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("field `payload`: not base64"),
+            "{err}"
+        );
+        let err = decode(
+            br#"{"schemaVersion": "2.0.0", "tool": {"name": "dockwatch"}}"#,
+            "x.json",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("field `schemaVersion`"), "{err}");
+        let err = decode(
+            br#"{"schemaVersion": "1.0.0", "tool": {"name": "dockwatch", "version": "1"}}"#,
+            "x.json",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("missing field `created`"), "{err}");
+        let mut deep = String::new();
+        for _ in 0..200 {
+            deep.push_str(r#"{"type":"library","name":"a","components":["#);
+        }
+        let deep = format!(
+            r#"{{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{deep}{}]}}"#,
+            "]}".repeat(200)
+        );
+        let err = decode(deep.as_bytes(), "deep.json").unwrap_err();
+        assert!(err.to_string().contains("recursion limit"), "{err}");
         let err = decode(b"{", "x.json").unwrap_err();
         assert!(err.to_string().contains("x.json: not JSON"), "{err}");
     }

@@ -47,7 +47,7 @@ pub(crate) struct PackagePropertyReader {
     arch: Option<String>,
     source_name: Option<String>,
     source_version: Option<String>,
-    trivy_source: (Option<String>, Option<String>),
+    trivy: TrivySource,
     cpes: Vec<String>,
     locations: BTreeMap<usize, (Option<String>, Option<String>)>,
     metadata: BTreeMap<String, String>,
@@ -63,8 +63,11 @@ impl PackagePropertyReader {
             "dockwatch:package:arch" => self.arch = Some(value),
             "dockwatch:package:sourceName" => self.source_name = Some(value),
             "dockwatch:package:sourceVersion" => self.source_version = Some(value),
-            "aquasecurity:trivy:SrcName" => self.trivy_source.0 = Some(value),
-            "aquasecurity:trivy:SrcVersion" => self.trivy_source.1 = Some(value),
+            "aquasecurity:trivy:SrcName" => self.trivy.name = Some(value),
+            "aquasecurity:trivy:SrcVersion" => self.trivy.version = Some(value),
+            "aquasecurity:trivy:SrcRelease" => self.trivy.release = Some(value),
+            "aquasecurity:trivy:SrcEpoch" => self.trivy.epoch = Some(value),
+            "aquasecurity:trivy:PkgType" => self.trivy.pkg_type = Some(value),
             "dockwatch:package:cpe" | "syft:cpe23" => self.cpes.push(value),
             // Trivy names one file and one layer per package.
             "aquasecurity:trivy:FilePath" => {
@@ -92,12 +95,30 @@ impl PackagePropertyReader {
         }
     }
 
+    /// Takes Trivy's SPDX `sourceInfo`, `built package from: glibc 2.36-9`.
+    pub(crate) fn read_source_info(&mut self, source_info: &str) {
+        let Some(rest) = source_info.strip_prefix("built package from: ") else {
+            return;
+        };
+        let mut words = rest.split_whitespace();
+        if let (Some(name), version) = (words.next(), words.next()) {
+            self.trivy.name = Some(name.to_string());
+            self.trivy.version = version.map(str::to_string);
+        }
+    }
+
     /// Writes what was read into `p`; fields without a property keep their value.
     pub(crate) fn apply(self, p: &mut Package) {
         // A document Dockwatch wrote says everything in properties: what is absent was absent.
         let written_by_dockwatch = self.kind.is_some();
         if let Some(kind) = self.kind {
             p.kind = kind;
+        } else if p.kind == PackageType::Generic {
+            p.kind = self
+                .trivy
+                .pkg_type
+                .as_deref()
+                .map_or(p.kind, trivy_package_type);
         }
         if let Some(found_by) = self.found_by {
             p.found_by = found_by;
@@ -109,11 +130,13 @@ impl PackagePropertyReader {
         };
         p.source_name = self.source_name.or(p.source_name.take());
         p.source_version = self.source_version.or(p.source_version.take());
-        if p.source_name.is_none() && p.source_version.is_none() {
-            // Trivy repeats the package's own name and version; keep only what differs.
-            let (name, version) = self.trivy_source;
-            p.source_version = version.filter(|v| *v != p.version);
-            p.source_name = name.filter(|n| *n != p.name || p.source_version.is_some());
+        if p.source_name.is_none() && p.source_version.is_none() && !written_by_dockwatch {
+            // apk always records an origin; peers leave it out when it is the package itself.
+            let (name, version) = match self.trivy.full_version() {
+                Some(version) => (self.trivy.name, Some(version)),
+                None => upstream_of_purl(&p.purl, p.kind),
+            };
+            set_source(p, name, version);
         }
         p.cpes.extend(self.cpes);
         let kind = p.kind;
@@ -124,6 +147,123 @@ impl PackagePropertyReader {
                 Some(Location { path, layer })
             }));
         p.metadata.extend(self.metadata);
+    }
+}
+
+/// Records a source package read from another tool's SBOM as Dockwatch's catalogers record it:
+/// rpm and apk always name the source package (SOURCERPM, origin), dpkg only when it differs; a
+/// version only when it differs (an rpm source version has no epoch). Trivy repeats the
+/// package's own name and version.
+pub(crate) fn set_source(p: &mut Package, name: Option<String>, version: Option<String>) {
+    // A source rpm's version has no epoch (its file name has none); Trivy lends it the binary's.
+    let without_epoch = |v: &str| v.split_once(':').map_or(v, |(_, rest)| rest).to_string();
+    let (own_version, version) = match p.kind {
+        PackageType::Rpm => (
+            without_epoch(&p.version),
+            version.map(|v| without_epoch(&v)),
+        ),
+        _ => (p.version.clone(), version),
+    };
+    p.source_version =
+        version.filter(|v| !v.is_empty() && *v != own_version && p.kind != PackageType::Apk);
+    let name = name.filter(|n| !n.is_empty());
+    p.source_name = match p.kind {
+        PackageType::Apk => name.or_else(|| Some(p.name.clone())),
+        PackageType::Rpm => name,
+        _ => name.filter(|n| *n != p.name || p.source_version.is_some()),
+    };
+}
+
+/// `bash-5.1.8-6.el9.src.rpm` → (`bash`, `5.1.8-6.el9`).
+pub(crate) fn split_source_rpm(file: &str) -> (Option<String>, Option<String>) {
+    let stem = file.trim_end_matches(".rpm").trim_end_matches(".src");
+    let mut parts = stem.rsplitn(3, '-');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(release), Some(version), Some(name)) => {
+            (Some(name.to_string()), Some(format!("{version}-{release}")))
+        }
+        _ => (Some(stem.to_string()), None),
+    }
+}
+
+/// Trivy's source package, written in parts.
+#[derive(Debug, Default)]
+struct TrivySource {
+    name: Option<String>,
+    version: Option<String>,
+    release: Option<String>,
+    epoch: Option<String>,
+    pkg_type: Option<String>,
+}
+
+impl TrivySource {
+    /// `epoch:version-release`, as Dockwatch writes versions; `None` without a version.
+    fn full_version(&self) -> Option<String> {
+        let mut full = self.version.clone()?;
+        if let Some(release) = self.release.as_deref().filter(|r| !r.is_empty()) {
+            full = format!("{full}-{release}");
+        }
+        if let Some(epoch) = self.epoch.as_deref().filter(|e| !e.is_empty() && *e != "0") {
+            full = format!("{epoch}:{full}");
+        }
+        Some(full)
+    }
+}
+
+/// Trivy's `PkgType` (its analyzer names) as a package type.
+fn trivy_package_type(pkg_type: &str) -> PackageType {
+    match pkg_type {
+        "debian" | "ubuntu" => PackageType::Deb,
+        "alpine" | "wolfi" | "chainguard" => PackageType::Apk,
+        "redhat"
+        | "centos"
+        | "rocky"
+        | "alma"
+        | "amazon"
+        | "fedora"
+        | "oracle"
+        | "suse"
+        | "opensuse"
+        | "opensuse.leap"
+        | "opensuse.tumbleweed"
+        | "sles"
+        | "photon"
+        | "azurelinux"
+        | "cbl-mariner" => PackageType::Rpm,
+        "npm" | "node-pkg" | "yarn" | "pnpm" => PackageType::Npm,
+        "pip" | "pipenv" | "poetry" | "python-pkg" | "uv" => PackageType::Pypi,
+        "gomod" | "gobinary" => PackageType::Golang,
+        "cargo" | "rust-binary" => PackageType::Cargo,
+        "jar" | "pom" | "gradle" | "sbt" => PackageType::Maven,
+        "bundler" | "gemspec" => PackageType::Gem,
+        "composer" | "composer-vendor" => PackageType::Composer,
+        "nuget" | "dotnet-core" | "packages-props" => PackageType::Nuget,
+        _ => PackageType::Generic,
+    }
+}
+
+/// The source package named by a purl's `upstream` qualifier, as Syft writes it: `glibc` or
+/// `attr@1:2.4.47-2` for deb and apk, `bash-5.1.8-6.el9.src.rpm` for rpm.
+pub(crate) fn upstream_of_purl(purl: &str, kind: PackageType) -> (Option<String>, Option<String>) {
+    use std::str::FromStr;
+    let Ok(parsed) = packageurl::PackageUrl::from_str(purl) else {
+        return (None, None);
+    };
+    let Some(upstream) = parsed
+        .qualifiers()
+        .iter()
+        .find(|(k, _)| k.as_ref() == "upstream")
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return (None, None);
+    };
+    match kind {
+        PackageType::Rpm => split_source_rpm(&upstream),
+        _ => match upstream.split_once('@') {
+            Some((name, version)) => (Some(name.to_string()), Some(version.to_string())),
+            None => (Some(upstream), None),
+        },
     }
 }
 
@@ -310,6 +450,66 @@ mod tests {
     use super::*;
 
     #[test]
+    fn source_packages_from_trivy_parts_and_syft_upstream_qualifiers() {
+        let mut r = PackagePropertyReader::default();
+        r.read("aquasecurity:trivy:SrcName", "attr");
+        r.read("aquasecurity:trivy:SrcVersion", "2.4.47");
+        r.read("aquasecurity:trivy:SrcRelease", "2");
+        r.read("aquasecurity:trivy:SrcEpoch", "1");
+        let mut p = package(PackageType::Deb, "libattr1", "1:2.4.47-2build1", "");
+        r.apply(&mut p);
+        assert_eq!(p.source_name.as_deref(), Some("attr"));
+        assert_eq!(p.source_version.as_deref(), Some("1:2.4.47-2"));
+
+        let mut p = package(
+            PackageType::Deb,
+            "libc6",
+            "2.36-9",
+            "pkg:deb/debian/libc6@2.36-9?arch=amd64&upstream=glibc",
+        );
+        PackagePropertyReader::default().apply(&mut p);
+        assert_eq!(p.source_name.as_deref(), Some("glibc"));
+        assert_eq!(p.source_version, None);
+
+        let mut p = package(
+            PackageType::Rpm,
+            "bash",
+            "1:5.1.8-6.el9",
+            "pkg:rpm/redhat/bash@5.1.8-6.el9?epoch=1&upstream=bash-5.1.8-6.el9.src.rpm",
+        );
+        PackagePropertyReader::default().apply(&mut p);
+        assert_eq!(
+            p.source_name.as_deref(),
+            Some("bash"),
+            "rpm names its source rpm"
+        );
+        assert_eq!(p.source_version, None, "the same version, less the epoch");
+
+        let mut r = PackagePropertyReader::default();
+        r.read("aquasecurity:trivy:PkgType", "alpine");
+        let mut p = package(PackageType::Generic, "musl", "1.2.3-r0", "");
+        r.apply(&mut p);
+        assert_eq!(p.kind, PackageType::Apk);
+    }
+
+    fn package(kind: PackageType, name: &str, version: &str, purl: &str) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            kind,
+            arch: None,
+            source_name: None,
+            source_version: None,
+            licenses: vec![],
+            purl: purl.into(),
+            cpes: vec![],
+            locations: vec![],
+            found_by: "sbom".into(),
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    #[test]
     fn syft_and_trivy_location_properties_are_read() {
         let mut p = Package {
             name: "musl".into(),
@@ -347,6 +547,11 @@ mod tests {
             ]
         );
         assert_eq!(p.found_by, "apk-db-cataloger");
-        assert_eq!(p.source_name, None, "same name and version as the package");
+        assert_eq!(
+            p.source_name.as_deref(),
+            Some("musl"),
+            "apk origin, always named"
+        );
+        assert_eq!(p.source_version, None);
     }
 }

@@ -1,7 +1,8 @@
 //! SPDX 2.3 JSON output.
 //!
-//! Written with our own serde structs: `serde-spdx` would do, but its generated types add a
-//! builder and `anyhow` to the build for a document we fill in one function.
+//! Written with our own serde structs: `serde-spdx` generates its types at build time (schemafy,
+//! syn) and brings `anyhow`, `derive_builder` and thiserror 1 into a library, for a document we
+//! fill in one function.
 
 use super::ids::{document_uuid, image_purl, spdx_id_part, spdx_package_id, timestamp};
 use super::license::{License, classify_all, needs_parentheses};
@@ -131,6 +132,8 @@ struct Relationship {
 #[derive(Default)]
 struct LicenseRefs {
     by_name: BTreeMap<String, String>,
+    /// `LicenseRef-`s that package expressions name themselves: SPDX wants each declared.
+    in_expressions: std::collections::BTreeSet<String>,
 }
 
 impl LicenseRefs {
@@ -146,7 +149,20 @@ impl LicenseRefs {
         names.sort_unstable();
         names.dedup();
         let mut refs = Self::default();
-        let mut used = std::collections::HashSet::new();
+        for p in packages {
+            for l in classify_all(&p.licenses) {
+                if let License::Expression(e) = l {
+                    let tokens = e.split(|c: char| c.is_whitespace() || c == '(' || c == ')');
+                    refs.in_expressions.extend(
+                        tokens
+                            .filter(|t| t.starts_with("LicenseRef-"))
+                            .map(str::to_string),
+                    );
+                }
+            }
+        }
+        let mut used: std::collections::HashSet<String> =
+            refs.in_expressions.iter().cloned().collect();
         for name in names {
             let base = format!("LicenseRef-{}", spdx_id_part(name));
             let mut id = base.clone();
@@ -187,14 +203,22 @@ impl LicenseRefs {
     }
 
     fn extracted(&self) -> Vec<ExtractedLicense> {
-        self.by_name
+        let mut out: Vec<ExtractedLicense> = self
+            .by_name
             .iter()
             .map(|(name, id)| ExtractedLicense {
                 license_id: id.clone(),
                 name: name.clone(),
                 extracted_text: name.clone(),
             })
-            .collect()
+            .chain(self.in_expressions.iter().map(|id| ExtractedLicense {
+                license_id: id.clone(),
+                name: id.clone(),
+                extracted_text: id.clone(),
+            }))
+            .collect();
+        out.sort_by(|a, b| a.license_id.cmp(&b.license_id));
+        out
     }
 }
 
@@ -446,6 +470,18 @@ mod tests {
         );
         assert_eq!(refs.declared(&pkgs[1].licenses), "NOASSERTION");
         assert_eq!(refs.extracted().len(), 2);
+    }
+
+    #[test]
+    fn license_refs_in_expressions_are_declared_once_and_names_do_not_take_their_id() {
+        let pkgs = vec![package(&["MIT OR LicenseRef-GPL-v2", "GPL v2"], None)];
+        let refs = LicenseRefs::collect(&pkgs);
+        assert_eq!(
+            refs.declared(&pkgs[0].licenses),
+            "(MIT OR LicenseRef-GPL-v2) AND LicenseRef-GPL-v2-2"
+        );
+        let ids: Vec<String> = refs.extracted().into_iter().map(|e| e.license_id).collect();
+        assert_eq!(ids, ["LicenseRef-GPL-v2", "LicenseRef-GPL-v2-2"]);
     }
 
     #[test]

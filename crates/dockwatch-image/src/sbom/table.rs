@@ -1,6 +1,26 @@
 //! A table for people: NAME, VERSION, TYPE, sorted and aligned, without colour.
 
 use super::{Sbom, SbomFormat};
+use std::borrow::Cow;
+
+/// The text with control characters escaped: names come from strangers' images, and an escape
+/// sequence printed to a terminal could rewrite what the user sees.
+fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
 
 /// `--format table`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -16,15 +36,21 @@ impl SbomFormat for Table {
         if sbom.packages.is_empty() {
             return writeln!(out, "No packages found.");
         }
-        let mut rows: Vec<[&str; 3]> = sbom
+        let mut rows: Vec<[Cow<'_, str>; 3]> = sbom
             .packages
             .iter()
-            .map(|p| [p.name.as_str(), p.version.as_str(), p.kind.as_str()])
+            .map(|p| {
+                [
+                    printable(&p.name),
+                    printable(&p.version),
+                    p.kind.as_str().into(),
+                ]
+            })
             .collect();
         rows.sort_unstable();
         rows.dedup();
-        let header = ["NAME", "VERSION", "TYPE"];
-        let mut widths = header.map(|h| h.chars().count());
+        let header: [Cow<'_, str>; 3] = ["NAME".into(), "VERSION".into(), "TYPE".into()];
+        let mut widths = header.each_ref().map(|h| h.chars().count());
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
@@ -42,5 +68,46 @@ impl SbomFormat for Table {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dockwatch_core::{Package, PackageType};
+
+    fn package(name: &str, version: &str) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            kind: PackageType::Deb,
+            arch: None,
+            source_name: None,
+            source_version: None,
+            licenses: vec![],
+            purl: String::new(),
+            cpes: vec![],
+            locations: vec![],
+            found_by: "dpkg".into(),
+            metadata: Default::default(),
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_columns_stay_aligned() {
+        let sbom = Sbom {
+            packages: vec![package("evil\u{1b}[2J", "1\n2"), package("ok", "1")],
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        Table.render(&sbom, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert_eq!(
+            text,
+            "NAME           VERSION  TYPE\n\
+             evil\\u{1b}[2J  1\\n2     deb\n\
+             ok             1        deb\n"
+        );
     }
 }

@@ -4,7 +4,9 @@
 //! first token kind that differs decides, a pre-release suffix (`_alpha`, `_beta`, `_pre`,
 //! `_rc`) sorts before the end and the post-release ones (`_cvs`, `_svn`, `_git`, `_hg`, `_p`)
 //! after it. Like apk-tools 2 (the apk of every Alpine 3.x release), a digit may follow a
-//! letter (`1.9.5p1`); like apk-tools 3, an invalid tail sorts before any valid token.
+//! letter (`1.9.5p1`); like apk-tools 3, an invalid tail sorts before any valid token. Two
+//! invalid tails at the same place compare as text (`0..8 > 0...8`), as the osv-scalibr
+//! vectors expect.
 
 use std::cmp::Ordering;
 

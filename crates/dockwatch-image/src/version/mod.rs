@@ -35,7 +35,7 @@ pub enum Scheme {
     Rpm,
     /// apk-tools' version ordering.
     Apk,
-    /// Semantic Versioning 2.0 (npm, crates.io, OSV `SEMVER` ranges).
+    /// Semantic Versioning 2.0 (npm, crates.io, Hex, Bitnami, OSV `SEMVER` ranges).
     Semver,
     /// Go modules: SemVer with `v`, `+incompatible` and pseudo-versions.
     Go,
@@ -72,7 +72,8 @@ impl Scheme {
             "Alpine" | "Wolfi" | "Chainguard" => Self::Apk,
             "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Mageia"
             | "Photon OS" | "Azure Linux" | "Amazon Linux" | "openEuler" => Self::Rpm,
-            "npm" | "crates.io" => Self::Semver,
+            // Hex (Elixir) and Bitnami publish SemVer 2.0 versions.
+            "npm" | "crates.io" | "Hex" | "Bitnami" => Self::Semver,
             "Go" => Self::Go,
             "PyPI" => Self::Pep440,
             "Maven" => Self::Maven,
@@ -249,6 +250,87 @@ mod tests {
         assert_eq!(error.version, "not a version");
     }
 
+    /// OSV writes `introduced: "0"` for "since the first version": every scheme reads it and
+    /// puts it below a first release. It is not below everything: in SemVer and Go, `0` is
+    /// `0.0.0`, above its pre-releases (`v0.0.0-2019...` pseudo-versions), so the matcher must
+    /// treat OSV's `0` as a sentinel, not compare it.
+    #[test]
+    fn osv_zero_reads_in_every_scheme() {
+        let first_releases = [
+            (Scheme::Deb, "0.1-1"),
+            (Scheme::Rpm, "0.1-1.el9"),
+            (Scheme::Apk, "0.1-r0"),
+            (Scheme::Semver, "0.0.1-alpha"),
+            (Scheme::Go, "v0.0.1-20191109021931-daa7c04131f5"),
+            (Scheme::Pep440, "0.0.1.dev0"),
+            (Scheme::Maven, "0.0.1-alpha"),
+            (Scheme::Gem, "0.0.1.pre"),
+            (Scheme::Nuget, "0.0.1-alpha"),
+            (Scheme::Composer, "0.0.1-dev"),
+        ];
+        for (scheme, first) in first_releases {
+            assert_eq!(parse_check(scheme, "0"), Ok(()), "{scheme:?}");
+            assert_eq!(
+                compare(scheme, "0", first),
+                Ok(Ordering::Less),
+                "{scheme:?} {first}"
+            );
+        }
+        let pseudo = "v0.0.0-20191109021931-daa7c04131f5";
+        assert_eq!(compare(Scheme::Go, "0", pseudo), Ok(Ordering::Greater));
+    }
+
+    /// Arbitrary text never panics, and every answer is antisymmetric and reflexive.
+    #[test]
+    fn arbitrary_text_is_ordered_or_refused_never_a_panic() {
+        const ALL: [Scheme; 10] = [
+            Scheme::Deb,
+            Scheme::Rpm,
+            Scheme::Apk,
+            Scheme::Semver,
+            Scheme::Go,
+            Scheme::Pep440,
+            Scheme::Maven,
+            Scheme::Gem,
+            Scheme::Nuget,
+            Scheme::Composer,
+        ];
+        let alphabet: Vec<char> = "0189.-_~^+:!#vVaArRpPzé α \t".chars().collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut text = || {
+            let mut next = || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            let len = (next() % 9) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect::<String>()
+        };
+        for _ in 0..3000 {
+            let (a, b) = (text(), text());
+            for scheme in ALL {
+                let _ = parse_check(scheme, &a);
+                match (compare(scheme, &a, &b), compare(scheme, &b, &a)) {
+                    (Ok(x), Ok(y)) => assert_eq!(x, y.reverse(), "{scheme:?} {a:?} {b:?}"),
+                    (Err(_), Err(_)) => {}
+                    other => panic!("{scheme:?} {a:?} {b:?}: one way only: {other:?}"),
+                }
+                if let Ok(order) = compare(scheme, &a, &a) {
+                    assert_eq!(order, Ordering::Equal, "{scheme:?} {a:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_ecosystems_have_no_scheme() {
+        assert_eq!(Scheme::for_osv_ecosystem("Pub"), None);
+        assert_eq!(Scheme::for_osv_ecosystem(""), None);
+    }
+
     #[test]
     fn every_osv_ecosystem_scheme_compares() {
         for ecosystem in [
@@ -263,6 +345,9 @@ mod tests {
             "NuGet",
             "Packagist",
             "crates.io",
+            "Hex",
+            "Ubuntu:22.04:LTS",
+            "Rocky Linux:9",
         ] {
             let scheme = Scheme::for_osv_ecosystem(ecosystem).unwrap();
             assert_eq!(

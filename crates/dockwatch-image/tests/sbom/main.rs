@@ -2,6 +2,9 @@
 
 mod fixture;
 mod golden;
+mod interop;
 mod peers;
+mod real;
 mod roundtrip;
+mod scale;
 mod schema;

@@ -54,7 +54,11 @@ fn trivy_cyclonedx_image_sbom() {
     assert_eq!(musl.purl, "pkg:apk/alpine/musl@1.2.3-r0?distro=3.16.0");
     assert_eq!(musl.licenses, ["MIT"]);
     assert_eq!(musl.layer(), Some(TRIVY_BASE_LAYER));
-    assert_eq!(musl.source_name, None, "Trivy's SrcName repeats the name");
+    assert_eq!(musl.source_name.as_deref(), Some("musl"), "apk origin");
+    assert_eq!(
+        musl.source_version, None,
+        "Trivy's SrcVersion repeats the version"
+    );
     // The npm scope is CycloneDX's `group`.
     let bootstrap = find(&d, "@example/bootstrap");
     assert_eq!(bootstrap.kind, PackageType::Npm);
@@ -281,6 +285,75 @@ fn invalid_package_urls_are_reported_and_the_package_kept() {
     assert_eq!(names(&d), ["musl"]);
     assert!(
         d.sbom.warnings[0].message.contains("externalRefs"),
+        "{:?}",
+        d.sbom.warnings
+    );
+}
+
+#[test]
+fn syft_cyclonedx_properties_give_locations_and_distro() {
+    let d = peer(
+        "syft/sbom-format/syft/format/cyclonedxjson/testdata/snapshot/TestCycloneDxImageEncoder.golden",
+    );
+    assert_eq!(d.kind, SbomKind::CycloneDx("1.7".into()));
+    assert_eq!(d.sbom.source.name, "user-image-input");
+    let deb = find(&d, "package-2");
+    assert_eq!(deb.found_by, "the-cataloger-2");
+    assert_eq!(deb.locations[0].path, "/somefile-2.txt");
+    assert!(deb.locations[0].layer.is_some());
+    let one = find(&d, "package-1");
+    assert_eq!(one.licenses, ["MIT"]);
+    let distro = d.sbom.distro.as_ref().unwrap();
+    assert_eq!(distro.id, "debian");
+    assert_eq!(distro.id_like, ["like!"]);
+    assert_eq!(distro.pretty_name.as_deref(), Some("debian"));
+}
+
+#[test]
+fn trivy_attestation_in_a_dsse_envelope() {
+    let d = peer("trivy/sbom/pkg/fanal/artifact/sbom/testdata/sbom.cdx.intoto.jsonl");
+    assert!(matches!(d.kind, SbomKind::CycloneDx(_)), "{}", d.kind);
+    assert!(!d.sbom.packages.is_empty());
+    assert_eq!(
+        d.sbom.source.digest.as_deref(),
+        Some("sha256:20d3f693dcffa44d6b24eae88783324d25cc132c22089f70e4fbfb858625b062"),
+        "the statement's subject"
+    );
+}
+
+#[test]
+fn cyclonedx_evidence_occurrences_are_locations_when_no_property_says() {
+    let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+        {"type":"library","name":"left-pad","version":"1.3.0","purl":"pkg:npm/left-pad@1.3.0",
+         "evidence":{"occurrences":[{"location":"/app/node_modules/left-pad/package.json"}]}}]}"#;
+    let d = decode(doc, "cdxgen.json").unwrap();
+    assert_eq!(
+        d.sbom.packages[0].locations,
+        [Location {
+            path: "/app/node_modules/left-pad/package.json".into(),
+            layer: None
+        }]
+    );
+}
+
+#[test]
+fn nested_cyclonedx_components_are_packages_and_named_by_their_path() {
+    let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[
+        {"type":"application","name":"app.jar","components":[
+            {"type":"library","name":"a","version":"1","purl":"pkg:maven/g/a@1"},
+            {"type":"library","name":"b","version":"2","purl":"not a purl"}]},
+        {"type":"library","name":"c","version":"3","purl":"pkg:npm/c@3"}]}"#;
+    let d = decode(doc, "nested.json").unwrap();
+    assert_eq!(
+        names(&d),
+        ["c", "a", "b"],
+        "sorted by type: npm, maven, generic"
+    );
+    assert_eq!(d.sbom.warnings.len(), 1);
+    assert!(
+        d.sbom.warnings[0]
+            .message
+            .starts_with("components[0].components[1].purl: invalid package URL"),
         "{:?}",
         d.sbom.warnings
     );

@@ -38,7 +38,7 @@ impl jsonschema::Retrieve for LocalSchemas {
     }
 }
 
-fn validator(schema_file: &str) -> jsonschema::Validator {
+pub fn validator(schema_file: &str) -> jsonschema::Validator {
     jsonschema::options()
         .with_retriever(LocalSchemas)
         .should_validate_formats(true)
@@ -46,7 +46,7 @@ fn validator(schema_file: &str) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("{schema_file}: {e}"))
 }
 
-fn errors(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+pub fn errors(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
     validator
         .iter_errors(doc)
         .map(|e| format!("{}: {}", e.instance_path(), e))

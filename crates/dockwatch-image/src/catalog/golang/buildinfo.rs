@@ -61,11 +61,38 @@ pub(crate) fn read(data: &[u8]) -> Result<Option<BuildInfo>, String> {
     }))
 }
 
-/// The offset of the 16-byte aligned header, if any.
+/// The offset of the 16-byte aligned header, if any. The Go linker puts it in a section of its
+/// own (`.go.buildinfo`, `__go_buildinfo`; `.data` in PE files), so only that is searched when
+/// the file has section headers, and an ELF or Mach-O file without the section is not Go:
+/// executables are large and most are not Go. Anything else is searched whole.
 fn find_header(data: &[u8]) -> Option<usize> {
-    (0..data.len())
-        .step_by(16)
-        .find(|&off| data[off..].starts_with(MAGIC))
+    let (start, region) = region(data).unwrap_or((0, data));
+    memchr::memmem::find_iter(region, MAGIC)
+        .map(|off| start + off)
+        .find(|off| off % 16 == 0)
+}
+
+/// The part of `data` that can hold the header: `Some((offset, bytes))`, `Some((0, &[]))` when
+/// the file's sections say it is not a Go binary, `None` when they cannot say.
+fn region(data: &[u8]) -> Option<(usize, &[u8])> {
+    use object::{BinaryFormat, Object, ObjectSection};
+    let file = object::File::parse(data).ok()?;
+    let wanted: &[&str] = match file.format() {
+        BinaryFormat::Pe => &[".data"],
+        BinaryFormat::Elf | BinaryFormat::MachO => &[".go.buildinfo", "__go_buildinfo"],
+        _ => return None,
+    };
+    file.sections().next()?;
+    let Some(section) = file
+        .sections()
+        .find(|s| s.name().is_ok_and(|n| wanted.contains(&n)))
+    else {
+        return Some((0, &[]));
+    };
+    let (offset, size) = section.file_range()?;
+    let start = usize::try_from(offset).ok()?;
+    let end = start.checked_add(usize::try_from(size).ok()?)?;
+    Some((start, data.get(start..end)?))
 }
 
 /// A string prefixed by its length as an unsigned LEB128 varint.

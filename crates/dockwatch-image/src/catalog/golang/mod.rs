@@ -26,8 +26,8 @@ impl Cataloger for Golang {
         matches!(file_name(path), "go.mod" | "go.sum")
     }
 
-    fn wants_content(&self, _path: &str, mode: u32, head: &[u8]) -> bool {
-        langpkg::is_executable(mode, head)
+    fn wants_content(&self, path: &str, mode: u32, head: &[u8]) -> bool {
+        langpkg::is_executable(path, mode, head)
     }
 
     fn catalog(&self, files: &FileSet, _ctx: &CatalogContext) -> CatalogOutput {
@@ -44,7 +44,7 @@ impl Cataloger for Golang {
                 }
                 _ => {
                     let head = &entry.contents[..entry.contents.len().min(super::HEAD_LEN)];
-                    if langpkg::is_executable(entry.mode, head) {
+                    if langpkg::is_executable(&entry.path, entry.mode, head) {
                         binary(entry, &mut out);
                     }
                 }
@@ -172,6 +172,10 @@ mod tests {
     #[test]
     fn not_executable_or_not_go_is_ignored_and_broken_build_info_warns() {
         assert!(!Golang.wants_content("a", 0o644, b"\x7fELF...."));
+        assert!(!Golang.wants_content("usr/lib/libc.so.6", 0o755, b"\x7fELF...."));
+        assert!(!Golang.wants_content("usr/lib/libx.so", 0o755, b"\x7fELF...."));
+        assert!(Golang.wants_content("usr/bin/app", 0o755, b"\x7fELF...."));
+        assert!(Golang.wants_content("app/tool.exe", 0o644, b"MZ\x90\x00"));
         let mut broken = b"\x7fELF".to_vec();
         broken.resize(16, 0);
         broken.extend_from_slice(b"\xff Go buildinf:\x08\x02");

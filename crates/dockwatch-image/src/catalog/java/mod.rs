@@ -58,7 +58,10 @@ impl Cataloger for Java {
                     entry,
                     limits: LIMITS,
                 };
+                let start = out.warnings.len();
                 walk.archive(&entry.contents, &virtual_path, 0, &mut budget, &mut out);
+                // One hostile archive can hold thousands of broken members.
+                super::warning_cap::cap_since(&mut out, start, &virtual_path);
             } else if is_loose_pom_properties(&entry.path) {
                 loose_pom_properties(entry, &mut out);
             }
@@ -217,6 +220,13 @@ impl Walk<'_> {
         let stem = file_name(virtual_path);
         let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
         let (file_artifact, file_version) = manifest::name_and_version(stem);
+        // Whether a pom describes the archive itself, so its manifest adds nothing: the pom's
+        // artifact starts the file name (`_` and `.` read as `-`: `x_1.3_spec` names
+        // `x-1.3-spec.jar`), or it has the manifest's version (a renamed file, `maven3-core.jar`).
+        let manifest_version = manifest_attrs
+            .as_ref()
+            .and_then(|m| from_manifest(m, file_artifact, file_version))
+            .map(|(c, _)| same_version_key(&c.version));
         let mut names_itself = false;
         for (dir, props) in &poms {
             let Some(c) = coordinates(props) else {
@@ -226,7 +236,8 @@ impl Walk<'_> {
                 );
                 continue;
             };
-            names_itself |= c.artifact == file_artifact || stem.starts_with(&c.artifact);
+            names_itself |= loose(stem).starts_with(&loose(&c.artifact))
+                || manifest_version.as_deref() == Some(same_version_key(&c.version).as_str());
             let licenses = pom_xml_licenses.get(dir).cloned().unwrap_or_default();
             out.packages
                 .push(maven(&c, entry, virtual_path).licenses(licenses).build());
@@ -279,6 +290,20 @@ impl Walk<'_> {
     }
 }
 
+/// A name compared loosely: lower case, `_` and `.` as `-`.
+fn loose(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '.'], "-")
+}
+
+/// A version compared loosely: trailing `.0` parts dropped (`1.3.0` is `1.3`).
+fn same_version_key(version: &str) -> String {
+    let mut v = version;
+    while let Some(shorter) = v.strip_suffix(".0") {
+        v = shorter;
+    }
+    v.to_owned()
+}
+
 /// Coordinates and licenses from a manifest's main attributes, the file name filling gaps.
 fn from_manifest(
     m: &BTreeMap<String, String>,
@@ -299,10 +324,11 @@ fn from_manifest(
     .or_else(|| file_version.map(str::to_owned))?;
     let symbolic =
         get(&["Bundle-SymbolicName"]).map(|s| s.split(';').next().unwrap_or("").trim().to_owned());
-    let artifact = if file_version.is_some() || file_artifact.is_empty() {
-        file_artifact.to_owned()
+    // The file name, as Syft and Trivy use it: `Implementation-Title` is prose ("Maven Core").
+    let artifact = if file_artifact.is_empty() {
+        get(&["Implementation-Title"]).unwrap_or_default()
     } else {
-        get(&["Implementation-Title"]).unwrap_or_else(|| file_artifact.to_owned())
+        file_artifact.to_owned()
     };
     let group = get(&["Implementation-Vendor-Id"])
         .or_else(|| {

@@ -178,6 +178,49 @@ fn nested_archives_in_wars_and_spring_boot_jars() {
 }
 
 #[test]
+fn a_pom_of_a_renamed_archive_still_names_it() {
+    let manifest: &[u8] = b"Implementation-Title: Maven Core\nImplementation-Version: 3.8.7\n";
+    let renamed = zip_of(&[
+        ("META-INF/MANIFEST.MF", manifest),
+        (
+            "META-INF/maven/org.apache.maven/maven-core/pom.properties",
+            b"groupId=org.apache.maven\nartifactId=maven-core\nversion=3.8.7\n",
+        ),
+    ]);
+    let spec = zip_of(&[
+        ("META-INF/MANIFEST.MF", b"Bundle-Version: 1.3.0\n"),
+        (
+            "META-INF/maven/g/x_1.3_spec/pom.properties",
+            b"groupId=g\nartifactId=x_1.3_spec\nversion=1.3\n",
+        ),
+    ]);
+    let fat = zip_of(&[
+        ("META-INF/MANIFEST.MF", b"Implementation-Version: 4.2.3\n"),
+        (
+            "META-INF/maven/cglib/cglib/pom.properties",
+            b"groupId=cglib\nartifactId=cglib\nversion=3.2.12\n",
+        ),
+    ]);
+    let (found, _) = check(
+        &[
+            ("usr/share/java/maven3-core.jar", renamed),
+            ("usr/share/java/x-1.3-spec.jar", spec),
+            ("usr/share/java/guice.jar", fat),
+        ],
+        LIMITS,
+    );
+    assert_eq!(
+        found,
+        [
+            "cglib@3.2.12",
+            "guice@4.2.3",
+            "maven-core@3.8.7",
+            "x_1.3_spec@1.3"
+        ]
+    );
+}
+
+#[test]
 fn deep_nesting_stops_with_a_warning() {
     let mut jar = zip_of(&[("META-INF/MANIFEST.MF", b"Implementation-Version: 9\n")]);
     for _ in 0..6 {
@@ -219,6 +262,26 @@ fn zip_bombs_hit_the_decompression_budget() {
             .any(|w| w.message.contains("larger than")),
         "{:?}",
         out.warnings
+    );
+}
+
+#[test]
+fn an_archive_full_of_broken_poms_gives_a_capped_list_of_warnings() {
+    let names: Vec<String> = (0..100)
+        .map(|i| format!("META-INF/maven/g/a{i}/pom.properties"))
+        .collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"oops"[..])).collect();
+    let mut set = FileSet::new();
+    set.insert(testkit::entry("app/bad.jar", 0o644, zip_of(&members)));
+    let out = Java.catalog(&set, &CatalogContext::default());
+    assert_eq!(
+        out.warnings.len(),
+        super::super::warning_cap::MAX_PER_FILE + 1
+    );
+    assert!(
+        out.warnings
+            .iter()
+            .any(|w| w.message.contains("more warnings like these"))
     );
 }
 

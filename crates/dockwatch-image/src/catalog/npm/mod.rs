@@ -87,7 +87,8 @@ fn found<'a>(name: &'a str, version: &'a str, entry: &FileEntry) -> Found<'a> {
 
 /// Splits `name@range` (the name may start with `@scope/`).
 fn split_descriptor(descriptor: &str) -> Option<(&str, &str)> {
-    let at = descriptor[1..].find('@')? + 1;
+    // `get` is `None` for an empty descriptor or one starting with a multi-byte character.
+    let at = descriptor.get(1..)?.find('@')? + 1;
     Some((&descriptor[..at], &descriptor[at + 1..]))
 }
 
@@ -129,6 +130,46 @@ mod tests {
             &[(&format!("{TRIVY_REPO}/npm"), "app")],
             &testkit::trivy_golden("npm-with-dev.json.golden"),
             &[],
+        );
+    }
+
+    #[test]
+    fn yarn_lock_takes_licenses_from_node_modules() {
+        // Trivy's fixture: seven locked packages, six installed copies with a license.
+        let out = check(
+            &[(
+                "trivy/lang/pkg/fanal/analyzer/language/nodejs/yarn/testdata/yarn-classic-licenses",
+                "app",
+            )],
+            &[
+                "@babel/parser@7.22.7",
+                "@vue/compiler-sfc@2.7.14",
+                "nanoid@3.3.6",
+                "picocolors@1.0.0",
+                "postcss@8.4.27",
+                "source-map-js@1.0.2",
+                "source-map@0.6.1",
+            ]
+            .map(String::from),
+            &[],
+        );
+        let locked: Vec<String> = out
+            .packages
+            .iter()
+            .filter(|p| p.locations[0].path.ends_with("yarn.lock"))
+            .map(|p| format!("{} {:?}", p.name, p.licenses))
+            .collect();
+        assert_eq!(
+            locked,
+            [
+                "@babel/parser [\"MIT\"]",
+                "@vue/compiler-sfc []",
+                "nanoid [\"MIT\"]",
+                "picocolors [\"ISC\"]",
+                "postcss [\"MIT\"]",
+                "source-map [\"BSD-3-Clause\"]",
+                "source-map-js [\"BSD-3-Clause\"]",
+            ]
         );
     }
 
@@ -255,6 +296,8 @@ mod tests {
             split_descriptor("left-pad@npm:1.0"),
             Some(("left-pad", "npm:1.0"))
         );
+        assert_eq!(split_descriptor(""), None);
+        assert_eq!(split_descriptor("é@1"), None);
     }
 
     #[test]

@@ -15,14 +15,17 @@ const MAX_EGG_BYTES: usize = 64 << 20;
 
 /// Whether the installed-distribution cataloger keeps `path` (metadata or evidence).
 pub(super) fn wants(path: &str) -> bool {
-    is_metadata(path) || path.ends_with(".dist-info/RECORD")
+    is_metadata(path) || path.ends_with("dist-info/RECORD") || path.ends_with("DIST-INFO/RECORD")
 }
 
-/// Whether `path` describes an installed distribution.
+/// Whether `path` describes an installed distribution: the metadata file of a `*dist-info` or
+/// `*egg-info` folder (either case, as some installers write `EGG-INFO`), a single-file
+/// `*.egg-info`, or a zipped `*.egg`.
 pub(super) fn is_metadata(path: &str) -> bool {
-    path.ends_with(".dist-info/METADATA")
-        || path.ends_with(".egg-info/PKG-INFO")
-        || path.ends_with("/EGG-INFO/PKG-INFO")
+    path.ends_with("dist-info/METADATA")
+        || path.ends_with("DIST-INFO/METADATA")
+        || path.ends_with("egg-info/PKG-INFO")
+        || path.ends_with("EGG-INFO/PKG-INFO")
         || path.ends_with(".egg-info")
         || path.ends_with(".egg")
 }

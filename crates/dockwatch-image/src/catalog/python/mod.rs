@@ -155,8 +155,82 @@ mod tests {
 
     /// The distributions Python's own `importlib.metadata` finds in `dir`, as `name@version`.
     fn importlib_view(dir: &str) -> Vec<String> {
-        let script = "import importlib.metadata as m, sys\nfor d in m.distributions(path=[sys.argv[1]]):\n    print(d.metadata['Name'] + '@' + d.version)";
+        let script = "import importlib.metadata as m, sys\nfor d in m.distributions(path=[sys.argv[1]]):\n    print(str(d.metadata['Name']) + '@' + str(d.version))";
         testkit::command_lines("python3", &["-c", script, dir])
+    }
+
+    #[test]
+    fn peer_site_packages_match_importlib() {
+        // Peer fixture folders laid out like site-packages: the distributions directly in
+        // each, as Python's own importlib.metadata lists them, are the ones found there.
+        let dirs = [
+            "syft/lang/syft/pkg/cataloger/python/testdata/site-packages",
+            "syft/lang/syft/pkg/cataloger/python/testdata/site-packages/license",
+            "syft/lang/syft/pkg/cataloger/python/testdata/site-packages/test",
+            "syft/lang/syft/pkg/cataloger/python/testdata/site-packages/no-version",
+            "trivy/lang/pkg/fanal/analyzer/language/python/packaging/testdata/classifier-license-dist",
+            "trivy/lang/pkg/fanal/analyzer/language/python/packaging/testdata/classifier-license-egg",
+            "trivy/lang/pkg/fanal/analyzer/language/python/packaging/testdata/happy-dist",
+            "trivy/lang/pkg/fanal/analyzer/language/python/packaging/testdata/happy-egg",
+        ];
+        // importlib lists a distribution without a version as `name@None`; we warn instead.
+        let documented: &[(&str, &[&str])] = &[(
+            "syft/lang/syft/pkg/cataloger/python/testdata/site-packages/no-version",
+            &["-no-version@None"],
+        )];
+        for dir in dirs {
+            let set = testkit::fileset(&Python, &[(dir, "site")]);
+            let mut out = Python.catalog(&set, &CatalogContext::default());
+            // Only what sits directly in the folder (`site/<dist>/<file>` or `site/<x>.egg-info`).
+            out.packages.retain(|p| {
+                let rel = p.locations[0].path.trim_start_matches("/site/");
+                let parts: Vec<&str> = rel.split('/').collect();
+                parts.len() == 1
+                    || (parts.len() == 2
+                        && (parts[0].ends_with(".dist-info") || parts[0].ends_with(".egg-info")))
+            });
+            let _ = dockwatch_testdata::fixture(dir);
+            let roots: Vec<String> = [
+                dockwatch_testdata::shared_fixtures().join(dir),
+                dockwatch_testdata::unpacked_dir().join(dir),
+            ]
+            .iter()
+            .filter(|p| p.is_dir())
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+            let mut expected = Vec::new();
+            for root in &roots {
+                expected.extend(importlib_view(root));
+            }
+            expected.sort();
+            expected.dedup();
+            let diffs = documented
+                .iter()
+                .find(|(d, _)| *d == dir)
+                .map_or(&[][..], |(_, diffs)| *diffs);
+            testkit::assert_same(&out, &expected, diffs);
+        }
+    }
+
+    #[test]
+    fn syft_upper_case_and_bare_metadata_folders() {
+        // Syft's fixtures for folders named `EGG-INFO`, `DIST-INFO`, `egg-info`, `dist-info`.
+        let base = "syft/lang/syft/pkg/cataloger/python/testdata/site-packages";
+        let out = check(
+            &[
+                (&format!("{base}/uppercase"), "a"),
+                (&format!("{base}/nested"), "b"),
+            ],
+            &names(&["Pygments@2.6.1", "requests@2.22.0"]),
+            &[],
+        );
+        assert_eq!(out.packages.len(), 4, "{:?}", out.packages);
+        let with_record = out
+            .packages
+            .iter()
+            .filter(|p| p.locations.len() == 2)
+            .count();
+        assert_eq!(with_record, 2, "dist-info folders bring their RECORD");
     }
 
     #[test]

@@ -24,8 +24,8 @@ impl Cataloger for Rust {
         file_name(path) == "Cargo.lock"
     }
 
-    fn wants_content(&self, _path: &str, mode: u32, head: &[u8]) -> bool {
-        langpkg::is_executable(mode, head)
+    fn wants_content(&self, path: &str, mode: u32, head: &[u8]) -> bool {
+        langpkg::is_executable(path, mode, head)
     }
 
     fn catalog(&self, files: &FileSet, _ctx: &CatalogContext) -> CatalogOutput {
@@ -36,7 +36,7 @@ impl Cataloger for Rust {
                 continue;
             }
             let head = &entry.contents[..entry.contents.len().min(super::HEAD_LEN)];
-            if langpkg::is_executable(entry.mode, head) {
+            if langpkg::is_executable(&entry.path, entry.mode, head) {
                 match auditable::read(&entry.contents) {
                     Ok(Some(crates)) => {
                         for c in &crates {
@@ -177,6 +177,49 @@ mod tests {
         let out = Rust.catalog(&set, &CatalogContext::default());
         let found: Vec<String> = out.packages.iter().map(|p| p.purl.clone()).collect();
         assert_eq!(found, ["pkg:cargo/app@0.1.0", "pkg:cargo/serde@1.0.200"]);
+    }
+
+    #[test]
+    fn a_rust_binary_built_here_with_an_embedded_dependency_list() {
+        // The section cargo-auditable adds, put there the same way by rustc itself: a real
+        // executable, linked by the real toolchain.
+        let dir = tempfile::tempdir().unwrap();
+        let json = br#"{"packages":[{"name":"demo","version":"0.1.0","source":"local","root":true,"dependencies":[1]},{"name":"itoa","version":"1.0.11","source":"crates.io"},{"name":"cc","version":"1.0.83","source":"crates.io","kind":"build"}]}"#;
+        std::fs::write(dir.path().join("dep.z"), auditable::tests::zlib(json)).unwrap();
+        let source = "#[used]\n#[unsafe(link_section = \".dep-v0\")]\nstatic DEP: [u8; include_bytes!(\"dep.z\").len()] = *include_bytes!(\"dep.z\");\nfn main() { println!(\"{}\", DEP.len()); }\n";
+        std::fs::write(dir.path().join("main.rs"), source).unwrap();
+        let status = std::process::Command::new(std::env::var("RUSTC").unwrap_or("rustc".into()))
+            .current_dir(dir.path())
+            .args(["--edition", "2024", "-O", "main.rs", "-o", "demo"])
+            .status()
+            .expect("rustc runs");
+        assert!(status.success());
+        let bytes = std::fs::read(dir.path().join("demo")).unwrap();
+        let mut set = FileSet::new();
+        let head = &bytes[..super::super::HEAD_LEN];
+        assert!(Rust.wants_content("usr/local/bin/demo", 0o755, head));
+        set.insert(testkit::entry("usr/local/bin/demo", 0o755, bytes));
+        let out = Rust.catalog(&set, &CatalogContext::default());
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        let found: Vec<String> = out
+            .packages
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    p.purl,
+                    p.metadata.get("kind").map_or("", |k| k.as_str())
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "pkg:cargo/cc@1.0.83 build",
+                "pkg:cargo/demo@0.1.0 ",
+                "pkg:cargo/itoa@1.0.11 "
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::catalog::Warning;
 use crate::sbom::ids::package_type_of_purl_type;
 use crate::sbom::properties::{ImagePropertyReader, PackagePropertyReader, read_distro_property};
 use crate::sbom::{Sbom, SourceInfo};
-use dockwatch_core::{Distro, Package, PackageType};
+use dockwatch_core::{Distro, Location, Package, PackageType};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -49,6 +49,18 @@ struct RawComponent {
     properties: Vec<RawProperty>,
     #[serde(default)]
     components: Vec<RawComponent>,
+    evidence: Option<RawEvidence>,
+}
+
+#[derive(Deserialize)]
+struct RawEvidence {
+    #[serde(default)]
+    occurrences: Vec<RawOccurrence>,
+}
+
+#[derive(Deserialize)]
+struct RawOccurrence {
+    location: String,
 }
 
 #[derive(Deserialize)]
@@ -103,10 +115,12 @@ pub(super) fn decode(value: Value, location: &str) -> Result<Sbom> {
             }
         }
     }
+    // Depth first in document order, without recursion: nesting depth is the document's choice.
     let mut stack: Vec<(String, &RawComponent)> = bom
         .components
         .iter()
         .enumerate()
+        .rev()
         .map(|(i, c)| (format!("components[{i}]"), c))
         .collect();
     while let Some((field, c)) = stack.pop() {
@@ -114,6 +128,7 @@ pub(super) fn decode(value: Value, location: &str) -> Result<Sbom> {
             c.components
                 .iter()
                 .enumerate()
+                .rev()
                 .map(|(i, child)| (format!("{field}.components[{i}]"), child)),
         );
         if c.kind == "operating-system" {
@@ -224,6 +239,16 @@ fn package_of(
         reader.read(&p.name, &p.value);
     }
     reader.apply(&mut package);
+    // Tools that write no location properties may still list occurrences (cdxgen does).
+    if package.locations.is_empty() {
+        let occurrences = c.evidence.iter().flat_map(|e| &e.occurrences);
+        package.locations = occurrences
+            .map(|o| Location {
+                path: o.location.clone(),
+                layer: None,
+            })
+            .collect();
+    }
     Some(package)
 }
 

@@ -42,6 +42,7 @@ struct RawPackage {
     license_declared: Option<String>,
     license_concluded: Option<String>,
     description: Option<String>,
+    source_info: Option<String>,
     #[serde(default)]
     external_refs: Vec<RawExternalRef>,
     primary_package_purpose: Option<String>,
@@ -297,6 +298,9 @@ fn package_of(
     let mut reader = PackagePropertyReader::default();
     for (name, value) in raw.annotations.iter().filter_map(annotation_property) {
         reader.read(&name, &value);
+    }
+    if let Some(source_info) = &raw.source_info {
+        reader.read_source_info(source_info);
     }
     reader.apply(&mut package);
     Some(package)

@@ -4,6 +4,7 @@ use super::typed;
 use crate::Result;
 use crate::catalog::Warning;
 use crate::sbom::ids::package_type_of_purl_type;
+use crate::sbom::properties::{set_source, split_source_rpm, upstream_of_purl};
 use crate::sbom::{LayerInfo, Sbom, SourceInfo};
 use dockwatch_core::{Distro, Location, Package, PackageType};
 use serde::Deserialize;
@@ -269,22 +270,24 @@ fn package_of(
             .map(str::to_string)
     };
     let arch = text("architecture").or_else(|| text("arch"));
-    let source_name = text("source")
-        .or_else(|| text("originPackage"))
-        .or_else(|| text("sourceRpm"))
-        .filter(|s| *s != a.name);
-    let source_version = text("sourceVersion").filter(|v| *v != a.version);
+    let (source_name, source_version) = match text("sourceRpm") {
+        Some(file) => split_source_rpm(&file),
+        None => (
+            text("source").or_else(|| text("originPackage")),
+            text("sourceVersion"),
+        ),
+    };
     let mut metadata = BTreeMap::new();
     if let Some(m) = text("maintainer") {
         metadata.insert("maintainer".to_string(), m);
     }
-    Package {
+    let mut package = Package {
         name: a.name,
         version: a.version,
         kind,
         arch,
-        source_name,
-        source_version,
+        source_name: None,
+        source_version: None,
         licenses: a
             .licenses
             .into_iter()
@@ -324,5 +327,11 @@ fn package_of(
             a.found_by
         },
         metadata,
-    }
+    };
+    let (source_name, source_version) = match (source_name, source_version) {
+        (None, None) => upstream_of_purl(&package.purl, package.kind),
+        known => known,
+    };
+    set_source(&mut package, source_name, source_version);
+    package
 }
