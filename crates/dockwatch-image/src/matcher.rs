@@ -6,7 +6,7 @@
 //! ecosystem's scheme, SEMVER ranges SemVer.
 
 use crate::advisory::DbError;
-use crate::advisory::ecosystem::lookup_key;
+use crate::advisory::ecosystem::lookup_keys;
 use crate::advisory::osv::Advisory;
 use crate::advisory::osv::{Affected, Event, RangeKind};
 use crate::advisory::store::AdvisoryDb;
@@ -181,8 +181,9 @@ pub fn affected_by(
 pub struct MatchWarning {
     /// The package's purl.
     pub purl: String,
-    /// The advisory.
-    pub advisory_id: String,
+    /// The advisory whose data could not be compared; `None` when the package's own version
+    /// is unreadable under its scheme (one warning for the package, not one per advisory).
+    pub advisory_id: Option<String>,
     /// Why.
     pub reason: String,
 }
@@ -224,14 +225,19 @@ pub fn match_packages_with(
     let mut severity_cache: HashMap<(*const Advisory, usize), (Severity, Vec<CvssScore>)> =
         HashMap::new();
     for package in packages {
-        let Some(key) = lookup_key(distro, package) else {
+        let keys = lookup_keys(distro, package);
+        if keys.is_empty() {
             continue;
-        };
+        }
         report.packages_looked_up += 1;
         let mut shared_package: Option<Arc<Package>> = None;
-        // One finding per advisory, even if it names the package in two ecosystems or entries.
+        // One finding per advisory, even if it names the package in two ecosystems or entries,
+        // or by both its source and binary names.
         let mut found: BTreeMap<String, Finding> = BTreeMap::new();
-        for ecosystem in &key.ecosystems {
+        let lookups = keys
+            .iter()
+            .flat_map(|key| key.ecosystems.iter().map(move |ecosystem| (key, ecosystem)));
+        'keys: for (key, ecosystem) in lookups {
             for candidate in db.candidates(ecosystem, &key.name) {
                 let advisory = &candidate.advisory;
                 let affected = &advisory.affected[candidate.affected];
@@ -239,11 +245,15 @@ pub fn match_packages_with(
                     Ok(Some(fixed)) => fixed,
                     Ok(None) => continue,
                     Err(e) => {
+                        let package_version_unreadable = e.version == key.version;
                         report.warnings.push(MatchWarning {
                             purl: package.purl.clone(),
-                            advisory_id: advisory.id.clone(),
+                            advisory_id: (!package_version_unreadable).then(|| advisory.id.clone()),
                             reason: e.to_string(),
                         });
+                        if package_version_unreadable {
+                            continue 'keys;
+                        }
                         continue;
                     }
                 };
@@ -269,7 +279,7 @@ pub fn match_packages_with(
                         fixed_versions: fixed,
                         kev,
                         epss: None,
-                        ecosystem: ecosystem.clone(),
+                        ecosystem: ecosystem.to_string(),
                         package: Arc::clone(
                             shared_package.get_or_insert_with(|| Arc::new(package.clone())),
                         ),
@@ -470,6 +480,45 @@ mod tests {
             Some(vec!["1.1".into(), "2.3".into()])
         );
         assert_eq!(affected_by(&a, "1.6", &dotted).unwrap(), None);
+    }
+
+    #[test]
+    fn unreadable_package_version_warns_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for id in ["A-1", "A-2", "A-3"] {
+            let record = format!(
+                r#"{{"id":"{id}","modified":"2024-01-01T00:00:00Z","affected":[{{"package":{{"ecosystem":"PyPI","name":"x"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"2.0"}}]}}]}}]}}"#
+            );
+            std::fs::write(dir.path().join(format!("{id}.json")), record).unwrap();
+        }
+        let batch = crate::advisory::read_paths(&[dir.path().to_path_buf()]).unwrap();
+        let mut db = AdvisoryDb::open_or_create(&dir.path().join("db")).unwrap();
+        db.import(batch, "now").unwrap();
+        let package = |version: &str| Package {
+            name: "x".into(),
+            version: version.into(),
+            kind: dockwatch_core::PackageType::Pypi,
+            arch: None,
+            source_name: None,
+            source_version: None,
+            licenses: vec![],
+            purl: format!("pkg:pypi/x@{version}"),
+            cpes: vec![],
+            locations: vec![],
+            found_by: "test".into(),
+            metadata: Default::default(),
+        };
+        let report =
+            match_packages_with(&db, None, &[package("1.0"), package("dev")], &dotted).unwrap();
+        let ids: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| f.advisory_id.as_str())
+            .collect();
+        assert_eq!(ids, ["A-1", "A-2", "A-3"]);
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        assert_eq!(report.warnings[0].advisory_id, None);
+        assert!(report.warnings[0].reason.contains("dev"));
     }
 
     #[test]

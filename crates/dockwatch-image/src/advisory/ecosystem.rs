@@ -48,6 +48,22 @@ pub fn normalize_name(ecosystem: &str, name: &str) -> String {
     }
 }
 
+/// Every key `package` is looked up by: [`lookup_key`], and for RPM packages also the binary
+/// package's own name and version, since the RPM distros' OSV records (AlmaLinux, Rocky Linux)
+/// name binary packages (`libtiff-tools`) where Debian's and Alpine's name source packages.
+pub fn lookup_keys(distro: Option<&Distro>, package: &Package) -> Vec<LookupKey> {
+    let Some(primary) = lookup_key(distro, package) else {
+        return Vec::new();
+    };
+    let binary =
+        (package.kind == PackageType::Rpm && primary.name != package.name).then(|| LookupKey {
+            ecosystems: primary.ecosystems.clone(),
+            name: package.name.clone(),
+            version: package.version.clone(),
+        });
+    std::iter::once(primary).chain(binary).collect()
+}
+
 /// The lookup key of `package` in an image whose OS is `distro`; `None` when no OSV ecosystem
 /// covers it (a Debian package without a release, a generic binary).
 pub fn lookup_key(distro: Option<&Distro>, package: &Package) -> Option<LookupKey> {
@@ -313,6 +329,32 @@ mod tests {
                 .unwrap()
                 .ecosystems,
             ["Rocky Linux:9"]
+        );
+    }
+
+    #[test]
+    fn rpm_packages_are_looked_up_by_source_and_binary_name() {
+        let mut p = package(
+            PackageType::Rpm,
+            "libtiff-tools",
+            "4.4.0-1.el9",
+            "pkg:rpm/almalinux/libtiff-tools@4.4.0-1.el9",
+        );
+        p.source_name = Some("libtiff".into());
+        let keys = lookup_keys(Some(&distro("almalinux", "9.1")), &p);
+        let names: Vec<_> = keys.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["libtiff", "libtiff-tools"]);
+        let mut d = package(
+            PackageType::Deb,
+            "libssl3",
+            "3.0.11-1",
+            "pkg:deb/debian/libssl3@3.0.11-1",
+        );
+        d.source_name = Some("openssl".into());
+        assert_eq!(
+            lookup_keys(Some(&distro("debian", "12")), &d).len(),
+            1,
+            "Debian: source only"
         );
     }
 

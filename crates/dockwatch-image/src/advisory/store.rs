@@ -12,7 +12,7 @@ use super::kev::KevEntry;
 use super::osv::Advisory;
 use super::status::{DbStatus, EpssStatus, KevStatus};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -78,6 +78,9 @@ pub struct ImportSummary {
     pub kev: Option<usize>,
     /// EPSS scores loaded, if a CSV was imported.
     pub epss: Option<usize>,
+    /// The (ecosystem, normalized name) keys that added, updated or withdrawn advisories name,
+    /// before and after the change: the only packages whose findings this import can change.
+    pub changed_packages: BTreeSet<(String, String)>,
 }
 
 /// An open advisory database.
@@ -341,6 +344,18 @@ impl AdvisoryDb {
                     if withdrawn && !stored.as_ref().is_some_and(|s| s.1) {
                         summary.withdrawn += 1;
                     }
+                    let previous = stored.as_ref().and_then(|(_, _, old_body)| {
+                        serde_json::from_str::<Advisory>(old_body).ok()
+                    });
+                    for a in advisory
+                        .affected
+                        .iter()
+                        .chain(previous.iter().flat_map(|p| &p.affected))
+                    {
+                        summary
+                            .changed_packages
+                            .insert((a.ecosystem.clone(), normalize_name(&a.ecosystem, &a.name)));
+                    }
                     upsert
                         .execute(params![advisory.id, modified, withdrawn, body, source])
                         .map_err(&err)?;
@@ -543,6 +558,10 @@ mod tests {
         assert_eq!((first.added, first.updated, first.unchanged), (1, 0, 0));
         let again = f.import(&[a]).unwrap();
         assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 1));
+        assert!(
+            again.changed_packages.is_empty(),
+            "an unchanged import concerns no package"
+        );
         let status = AdvisoryDb::open(&f.db_dir).unwrap().status().unwrap();
         assert_eq!(status.advisories, 1);
         assert_eq!(status.ecosystems, [("PyPI".to_owned(), 1)]);
@@ -591,6 +610,8 @@ mod tests {
             )])
             .unwrap();
         assert_eq!((summary.updated, summary.withdrawn), (1, 1));
+        let changed: Vec<_> = summary.changed_packages.into_iter().collect();
+        assert_eq!(changed, [("PyPI".to_owned(), "demo-pkg".to_owned())]);
         assert_eq!(f.fixed_of("A-1"), None);
         let status = AdvisoryDb::open(&f.db_dir).unwrap().status().unwrap();
         assert_eq!((status.advisories, status.withdrawn), (0, 1));

@@ -1,5 +1,6 @@
 //! Matching verdicts on real advisories: the PyPA, Go and RustSec databases and the CISA KEV
-//! catalog from the shared fixtures, imported as their tarballs, plus distro records in
+//! catalog from the shared fixtures, imported as their tarballs, Rocky Linux and AlmaLinux OSV
+//! records (from vunnel's fixtures), plus distro records in
 //! `testdata/advisory/os` written as Debian, Ubuntu and Alpine publish them. Each test names a
 //! real package version and the advisories it must and must not get.
 //!
@@ -25,6 +26,10 @@ fn db() -> &'static AdvisoryDb {
             dockwatch_testdata::fixture("advisories/rustsec-advisory-db.tar.zst"),
             dockwatch_testdata::fixture("advisories/cisa-kev/known_exploited_vulnerabilities.json"),
             testdata.join("os"),
+            dockwatch_testdata::fixture("advisories/vunnel-provider-fixtures/tests/unit/providers/rocky/test-fixtures/osv"),
+            dockwatch_testdata::fixture(
+                "advisories/vunnel-provider-fixtures/tests/unit/providers/alma/test-fixtures/osv-database/advisories",
+            ),
             testdata.join("epss-sample.csv"),
         ];
         let batch = read_paths(&paths).expect("fixtures read");
@@ -488,4 +493,52 @@ fn alpine_release_and_origin() {
         &libcrypto("3.3.1-r3"),
         &[],
     );
+}
+
+#[test]
+fn rpm_epochs_modules_and_binary_names() {
+    let rocky8 = distro("rocky", "8.4");
+    let jdk = |v| os_package(PackageType::Rpm, "java-11-openjdk", v, "java-11-openjdk");
+    check_exact(
+        Some(&rocky8),
+        &jdk("1:11.0.12.0.7-0.el8_4"),
+        &["RLSA-2021:3891"],
+    );
+    check_exact(Some(&rocky8), &jdk("1:11.0.13.0.8-1.el8_4"), &[]);
+    // No epoch is epoch 0, older than any `1:` version.
+    check_exact(
+        Some(&rocky8),
+        &jdk("11.0.20.0.8-1.el8"),
+        &["RLSA-2021:3891"],
+    );
+    let alma8 = distro("almalinux", "8.8");
+    let mariadb = |v| os_package(PackageType::Rpm, "mariadb-server", v, "mariadb");
+    check_exact(
+        Some(&alma8),
+        &mariadb("3:10.3.35-1.module_el8.6.0+2867+72759d2f"),
+        &["ALSA-2023:5259"],
+    );
+    check_exact(
+        Some(&alma8),
+        &mariadb("3:10.3.39-1.module_el8.8.0+3609+204d4ab0"),
+        &[],
+    );
+    // AlmaLinux names binary packages: libtiff-tools (source libtiff) is found by either name.
+    let alma9 = distro("almalinux", "9.1");
+    let tiff = |v| os_package(PackageType::Rpm, "libtiff-tools", v, "libtiff");
+    check_exact(Some(&alma9), &tiff("4.4.0-1.el9"), &["ALSA-2022:8194"]);
+    check_exact(Some(&alma9), &tiff("4.4.0-2.el9"), &[]);
+    check_exact(Some(&distro("rocky", "9.4")), &tiff("4.4.0-1.el9"), &[]);
+}
+
+#[test]
+fn rpm_python_package_gets_the_distro_advisory_not_pypi() {
+    let alma8 = distro("almalinux", "8.8");
+    let requests = os_package(
+        PackageType::Rpm,
+        "python3-requests",
+        "2.20.0-2.1.el8_1",
+        "python-requests",
+    );
+    check_exact(Some(&alma8), &requests, &["ALSA-2023:4520"]);
 }
