@@ -84,35 +84,41 @@ cargo build --release --quiet
 dockwatch=target/release/dockwatch
 
 # --- measure --------------------------------------------------------------------------------
-# Runs "$@" RUNS times; prints "median-wall-seconds max-rss-MiB".
+# Runs "$@" RUNS times; prints "median-wall-s median-cpu-s max-rss-MiB" (cpu = user + sys).
+# On a shared machine wall time follows the load; CPU time is the fair comparison.
 measure() {
-  local walls=() rss=0
+  local walls=() cpus=() rss=0
   for _ in $(seq "$RUNS"); do
-    local out; out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-    walls+=("${out% *}")
-    local kb=${out#* }; [ "$kb" -gt "$rss" ] && rss=$kb
+    /usr/bin/time -o "$WORK/time.out" -f '%e %U %S %M' "$@" >/dev/null 2>&1
+    read -r wall user sys kb < "$WORK/time.out"
+    walls+=("$wall")
+    cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
+    [ "$kb" -gt "$rss" ] && rss=$kb
   done
-  local median; median=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
-  echo "$median $(( rss / 1024 ))"
+  local mid=$(( (RUNS + 1) / 2 ))
+  echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "${mid}p") $(printf '%s\n' "${cpus[@]}" | sort -n | sed -n "${mid}p") $(( rss / 1024 ))"
 }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
 
-echo "| image | packages (syft/trivy/dockwatch) | layer gz / tar | decompress only | dockwatch | syft 1.18 | trivy 0.59 | syft ÷ dockwatch | trivy ÷ dockwatch | dockwatch ÷ decompress |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs; $RUNS runs each, medians; cells are wall s / CPU s / peak RSS."
+echo
+echo "| image | deb packages (syft / trivy / dockwatch) | layer gz / tar | gzip -dc | dockwatch | syft 1.18 | trivy 0.59 | syft ÷ dockwatch (CPU) | trivy ÷ dockwatch (CPU) | dockwatch ÷ gzip -dc (CPU) | syft ÷ dockwatch (RSS) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for spec in "${images[@]}"; do
   IFS='|' read -r name _ _ <<<"$spec"
   oci=$WORK/oci-$name-v1
-  blob=$(jq -r '.layers[0].digest' "$oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$oci/index.json" | cut -d: -f2)" | cut -d: -f2)
+  manifest=$(jq -r '.manifests[0].digest' "$oci/index.json" | cut -d: -f2)
+  blob=$(jq -r '.layers[0].digest' "$oci/blobs/sha256/$manifest" | cut -d: -f2)
   gz_mib=$(( $(stat -c %s "$oci/blobs/sha256/$blob") >> 20 ))
   tar_mib=$(( $(stat -c %s "$WORK/rootfs-$name-v1.tar") >> 20 ))
-  read -r t_gz _ < <(measure sh -c "gzip -dc '$oci/blobs/sha256/$blob' > /dev/null")
-  read -r t_dw m_dw < <(measure "$dockwatch" sbom "oci-dir:$oci" --format json)
-  read -r t_sy m_sy < <(measure "$syft" "oci-dir:$oci" -o cyclonedx-json -q)
-  read -r t_tr m_tr < <(measure "$trivy" image --quiet --cache-backend memory --offline-scan --skip-db-update \
+  read -r w_gz c_gz _ < <(measure sh -c "gzip -dc '$oci/blobs/sha256/$blob' > /dev/null")
+  read -r w_dw c_dw m_dw < <(measure "$dockwatch" sbom "oci-dir:$oci" --format json)
+  read -r w_sy c_sy m_sy < <(measure "$syft" "oci-dir:$oci" -o cyclonedx-json -q)
+  read -r w_tr c_tr m_tr < <(measure "$trivy" image --quiet --cache-backend memory --offline-scan --skip-db-update \
     --scanners "" --format cyclonedx --input "$oci")
   n_sy=$("$syft" "oci-dir:$oci" -o json -q 2>/dev/null | jq '[.artifacts[] | select(.type=="deb")] | length')
   n_tr=$("$trivy" image --quiet --cache-backend memory --offline-scan --skip-db-update --scanners "" \
     --format cyclonedx --input "$oci" 2>/dev/null | jq '[.components[]? | select(.type=="library")] | length')
   n_dw=$("$dockwatch" sbom "oci-dir:$oci" --format json 2>/dev/null | jq '[.packages[]? | select(.type=="deb")] | length')
-  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
-  echo "| $name | $n_sy / $n_tr / $n_dw | $gz_mib MiB / $tar_mib MiB | ${t_gz}s | ${t_dw}s, $m_dw MiB | ${t_sy}s, $m_sy MiB | ${t_tr}s, $m_tr MiB | $(ratio "$t_sy" "$t_dw") | $(ratio "$t_tr" "$t_dw") | $(ratio "$t_dw" "$t_gz") |"
+  echo "| $name | $n_sy / $n_tr / $n_dw | $gz_mib / $tar_mib MiB | ${w_gz} / ${c_gz} s | ${w_dw} / ${c_dw} s / $m_dw MiB | ${w_sy} / ${c_sy} s / $m_sy MiB | ${w_tr} / ${c_tr} s / $m_tr MiB | $(ratio "$c_sy" "$c_dw") | $(ratio "$c_tr" "$c_dw") | $(ratio "$c_dw" "$c_gz") | $(ratio "$m_sy" "$m_dw") |"
 done
