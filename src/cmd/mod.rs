@@ -1,7 +1,7 @@
 //! The command line: one module per command, each owning its clap `Args` and a `run`.
 
-pub mod db;
 pub mod agent;
+pub mod db;
 pub mod sbom;
 pub mod scan;
 

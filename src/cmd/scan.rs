@@ -124,7 +124,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let warnings: Vec<String> = matched
         .warnings
         .iter()
-        .map(|w| format!("{} vs {}: {}", w.purl, w.advisory_id, w.reason))
+        .map(|w| match &w.advisory_id {
+            Some(id) => format!("{} vs {id}: {}", w.purl, w.reason),
+            None => format!("{}: {}", w.purl, w.reason),
+        })
         .collect();
     for warning in &warnings {
         tracing::warn!("{warning}");

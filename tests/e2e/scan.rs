@@ -627,4 +627,12 @@ fn a_missing_database_or_bad_input_exits_2_with_a_clear_message() {
 
     let out = scan(&env, &source, &["--fail-on", "severe"]);
     assert_eq!(out.status.code(), Some(2));
+
+    let out = scan(&env, &source, &["--platform", "linux"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--platform"),
+        "{}",
+        text(&out.stderr)
+    );
 }

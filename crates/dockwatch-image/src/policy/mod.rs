@@ -178,7 +178,7 @@ mod tests {
             kev: None,
             epss: None,
             ecosystem: "PyPI".into(),
-            package: Package {
+            package: std::sync::Arc::new(Package {
                 name: "flask".into(),
                 version: "1.0".into(),
                 kind: PackageType::Pypi,
@@ -191,7 +191,7 @@ mod tests {
                 locations: vec![],
                 found_by: "test".into(),
                 metadata: Default::default(),
-            },
+            }),
         }
     }
 

@@ -32,7 +32,7 @@ impl ReportFormat for Junit {
                 let findings: Vec<_> = report
                     .findings
                     .iter()
-                    .filter(|f| &f.finding.package == p)
+                    .filter(|f| *f.finding.package == *p)
                     .collect();
                 let name = escape(format!("{}@{}", p.name, p.version));
                 let _ = write!(

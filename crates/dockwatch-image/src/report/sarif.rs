@@ -24,19 +24,23 @@ struct Log {
     runs: Vec<Value>,
 }
 
-/// GitHub's `security-severity`: the CVSS score, or a score in the middle of the rating's band
-/// when there is none (GitHub maps >9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low).
+/// GitHub's `security-severity`, which it maps to critical (9.0+), high (7.0-8.9), medium
+/// (4.0-6.9) and low (0.1-3.9): the CVSS score when it falls in the band of the finding's rating,
+/// else the middle of that band, so GitHub ranks an alert as the gate does (a vendor's rating
+/// wins over CVSS).
 fn security_severity(finding: &Finding) -> String {
+    let (low, high, middle) = match finding.severity.rating {
+        Rating::Critical => (9.0, 10.0, 9.5),
+        Rating::High => (7.0, 8.9, 8.0),
+        Rating::Medium => (4.0, 6.9, 5.5),
+        Rating::Low => (0.1, 3.9, 2.0),
+        Rating::Negligible | Rating::Unknown => (0.0, 0.0, 0.0),
+    };
     let score = finding
         .severity
         .score
-        .unwrap_or(match finding.severity.rating {
-            Rating::Critical => 9.5,
-            Rating::High => 8.0,
-            Rating::Medium => 5.5,
-            Rating::Low => 2.0,
-            Rating::Negligible | Rating::Unknown => 0.0,
-        });
+        .filter(|s| (low..=high).contains(s))
+        .unwrap_or(middle);
     format!("{score:.1}")
 }
 
@@ -85,6 +89,40 @@ fn rule(finding: &Finding) -> Value {
         rule["helpUri"] = json!(url);
     }
     rule
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+
+    fn rated(rating: Rating, score: Option<f64>) -> String {
+        let mut finding: Finding = serde_json::from_value(json!({
+            "advisory_id": "X-1",
+            "severity": {"rating": "unknown", "source": "none"},
+            "ecosystem": "npm",
+            "package": {"name": "a", "version": "1", "type": "npm", "purl": "pkg:npm/a@1", "found_by": "t"},
+        }))
+        .unwrap();
+        finding.severity = Severity {
+            rating,
+            score,
+            source: "vendor".into(),
+        };
+        security_severity(&finding)
+    }
+
+    #[test]
+    fn security_severity_agrees_with_the_rating() {
+        assert_eq!(rated(Rating::High, Some(7.5)), "7.5");
+        assert_eq!(
+            rated(Rating::Low, Some(9.8)),
+            "2.0",
+            "the vendor's low wins"
+        );
+        assert_eq!(rated(Rating::Critical, None), "9.5");
+        assert_eq!(rated(Rating::Unknown, Some(5.0)), "0.0");
+    }
 }
 
 impl ReportFormat for Sarif {

@@ -78,7 +78,7 @@ fn finding(
             PackageType::Npm => "npm".into(),
             _ => "PyPI".into(),
         },
-        package: package.clone(),
+        package: std::sync::Arc::new(package.clone()),
     }
 }
 
