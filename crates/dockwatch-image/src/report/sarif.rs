@@ -91,40 +91,6 @@ fn rule(finding: &Finding) -> Value {
     rule
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::finding::Severity;
-
-    fn rated(rating: Rating, score: Option<f64>) -> String {
-        let mut finding: Finding = serde_json::from_value(json!({
-            "advisory_id": "X-1",
-            "severity": {"rating": "unknown", "source": "none"},
-            "ecosystem": "npm",
-            "package": {"name": "a", "version": "1", "type": "npm", "purl": "pkg:npm/a@1", "found_by": "t"},
-        }))
-        .unwrap();
-        finding.severity = Severity {
-            rating,
-            score,
-            source: "vendor".into(),
-        };
-        security_severity(&finding)
-    }
-
-    #[test]
-    fn security_severity_agrees_with_the_rating() {
-        assert_eq!(rated(Rating::High, Some(7.5)), "7.5");
-        assert_eq!(
-            rated(Rating::Low, Some(9.8)),
-            "2.0",
-            "the vendor's low wins"
-        );
-        assert_eq!(rated(Rating::Critical, None), "9.5");
-        assert_eq!(rated(Rating::Unknown, Some(5.0)), "0.0");
-    }
-}
-
 impl ReportFormat for Sarif {
     fn name(&self) -> &'static str {
         "sarif"
@@ -199,5 +165,39 @@ impl ReportFormat for Sarif {
         };
         serde_json::to_writer_pretty(&mut *out, &log)?;
         out.write_all(b"\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+
+    fn rated(rating: Rating, score: Option<f64>) -> String {
+        let mut finding: Finding = serde_json::from_value(json!({
+            "advisory_id": "X-1",
+            "severity": {"rating": "unknown", "source": "none"},
+            "ecosystem": "npm",
+            "package": {"name": "a", "version": "1", "type": "npm", "purl": "pkg:npm/a@1", "found_by": "t"},
+        }))
+        .unwrap();
+        finding.severity = Severity {
+            rating,
+            score,
+            source: "vendor".into(),
+        };
+        security_severity(&finding)
+    }
+
+    #[test]
+    fn security_severity_agrees_with_the_rating() {
+        assert_eq!(rated(Rating::High, Some(7.5)), "7.5");
+        assert_eq!(
+            rated(Rating::Low, Some(9.8)),
+            "2.0",
+            "the vendor's low wins"
+        );
+        assert_eq!(rated(Rating::Critical, None), "9.5");
+        assert_eq!(rated(Rating::Unknown, Some(5.0)), "0.0");
     }
 }
