@@ -636,3 +636,53 @@ fn a_missing_database_or_bad_input_exits_2_with_a_clear_message() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn an_oci_image_and_an_spdx_sbom_give_the_same_findings() {
+    use super::image::layout;
+    let env = setup();
+    // The same root filesystem as one gzip layer of an OCI layout.
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.append_dir_all(".", &env.root).unwrap();
+    let tar = builder.into_inner().unwrap();
+    let oci = env.dir.join("oci");
+    let diff_id = layout::sha256(&tar);
+    layout::single_layer(&oci, &layout::gzip(&tar), &diff_id, None);
+    let out = scan(
+        &env,
+        &format!("oci-dir:{}", oci.display()),
+        &["--format", "json", "--platform", "linux/amd64"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    assert_eq!(findings(&report), expected_findings());
+    assert_eq!(report["source"]["kind"], "oci-dir");
+    assert_eq!(report["settings"]["platform"], "linux/amd64");
+    for finding in report["findings"].as_array().unwrap() {
+        assert_eq!(
+            finding["package"]["locations"][0]["layer"],
+            diff_id.as_str()
+        );
+    }
+
+    let spdx = env.dir.join("sbom.spdx.json");
+    let out = dockwatch(&env)
+        .args([
+            "sbom",
+            &dir_source(&env),
+            "--format",
+            "spdx-json",
+            "--output",
+        ])
+        .arg(&spdx)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = scan(
+        &env,
+        &format!("sbom:{}", spdx.display()),
+        &["--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(findings(&json_of(&out)), expected_findings());
+}
