@@ -57,7 +57,7 @@ fn vulnerability(report: &Report, f: &Finding) -> Value {
     let title = cve_of(f).unwrap_or(&f.advisory_id).to_owned();
     let mut v = json!({
         "id": id.to_string(),
-        "name": f.summary.clone().unwrap_or_else(|| title.clone()),
+        "name": f.summary.as_deref().map_or_else(|| title.clone(), |s| super::short_text(s, 120)),
         "description": f.summary.clone().unwrap_or_else(|| format!("{} in {} {}", f.advisory_id, p.name, p.version)),
         "severity": severity(f.severity.rating),
         "location": {

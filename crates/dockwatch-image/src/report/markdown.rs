@@ -5,6 +5,10 @@ use super::{RATINGS, Report, ReportFormat, advisory_url, fixed_text, rating_word
 use crate::finding::Finding;
 use std::fmt::Write as _;
 
+/// The most findings listed; the rest are counted, so a comment stays within what code hosts
+/// accept (GitHub: 65,536 characters).
+pub const MAX_ROWS: usize = 100;
+
 /// `--format markdown`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Markdown;
@@ -84,7 +88,7 @@ impl ReportFormat for Markdown {
         );
         if total > 0 {
             md.push_str("### Findings\n\n| Severity | Package | Installed | Fixed | Advisory | KEV | Summary |\n| --- | --- | --- | --- | --- | --- | --- |\n");
-            for f in report.active() {
+            for f in report.active().take(MAX_ROWS) {
                 let _ = writeln!(
                     md,
                     "| {} | {} | {} | {} | {} | {} | {} |",
@@ -94,14 +98,26 @@ impl ReportFormat for Markdown {
                     cell(&fixed_text(f)),
                     advisory_link(f),
                     if f.known_exploited() { "yes" } else { "" },
-                    cell(f.summary.as_deref().unwrap_or(""))
+                    cell(&super::short_text(f.summary.as_deref().unwrap_or(""), 100))
+                );
+            }
+            if total > MAX_ROWS {
+                let _ = writeln!(
+                    md,
+                    "\n{} more finding(s) not listed: see the JSON or SARIF report.",
+                    total - MAX_ROWS
                 );
             }
             md.push('\n');
         }
         if report.suppressed() > 0 {
             md.push_str("<details><summary>Suppressed findings</summary>\n\n| Package | Installed | Advisory | Reason |\n| --- | --- | --- | --- |\n");
-            for e in report.findings.iter().filter(|e| !e.is_active()) {
+            for e in report
+                .findings
+                .iter()
+                .filter(|e| !e.is_active())
+                .take(MAX_ROWS)
+            {
                 let f = &e.finding;
                 let reason = e
                     .suppressed

@@ -218,6 +218,19 @@ pub fn cve_of(finding: &Finding) -> Option<&str> {
         .find(|id| id.starts_with("CVE-"))
 }
 
+/// A summary cut for one line: its first line, at most `max` characters, `…` when cut (some
+/// advisories put whole paragraphs in the summary).
+pub fn short_text(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() <= max {
+        return line.to_owned();
+    }
+    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
 /// The fixed versions joined with `, `, or an empty string.
 pub fn fixed_text(finding: &Finding) -> String {
     finding.fixed_versions.join(", ")
@@ -300,6 +313,9 @@ mod tests {
             "https://osv.dev/vulnerability/DEBIAN-CVE-2023-45853"
         );
         assert!(advisory_url("").is_none());
+        assert_eq!(short_text("short", 10), "short");
+        assert_eq!(short_text("first line\nsecond", 80), "first line");
+        assert_eq!(short_text("déjà vu all over again", 8), "déjà vu…");
         assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20Z");
     }
 }

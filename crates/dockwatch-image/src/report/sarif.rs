@@ -79,7 +79,7 @@ fn rule(finding: &Finding) -> Value {
     let mut rule = json!({
         "id": id,
         "name": "ContainerPackageVulnerability",
-        "shortDescription": {"text": summary},
+        "shortDescription": {"text": super::short_text(&summary, 120)},
         "fullDescription": {"text": summary},
         "defaultConfiguration": {"level": level(finding.severity.rating)},
         "help": {"text": text, "markdown": markdown},

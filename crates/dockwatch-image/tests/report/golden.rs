@@ -84,3 +84,25 @@ fn finding_order_in_the_input_does_not_matter() {
         );
     }
 }
+
+#[test]
+fn markdown_lists_at_most_100_findings_and_cuts_long_summaries() {
+    let mut report = fixture::rich();
+    let template = report.findings[0].clone();
+    report.findings = (0..150)
+        .map(|i| {
+            let mut e = template.clone();
+            e.finding.advisory_id = format!("GHSA-{i:04}");
+            e.finding.summary = Some("word ".repeat(60));
+            e
+        })
+        .collect();
+    let md = fixture::render("markdown", &report);
+    let rows = md.lines().filter(|l| l.contains("GHSA-0")).count();
+    assert_eq!(rows, 100);
+    assert!(md.contains("50 more finding(s) not listed"), "{md}");
+    assert!(
+        md.lines().all(|l| l.chars().count() < 400),
+        "summaries are cut"
+    );
+}
