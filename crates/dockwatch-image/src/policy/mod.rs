@@ -245,6 +245,24 @@ mod tests {
     }
 
     #[test]
+    fn the_first_statement_that_applies_wins() {
+        let policy = Policy {
+            vex: vec![
+                vex("CVE-1", VexStatus::Affected),
+                vex("CVE-1", VexStatus::NotAffected),
+            ],
+            ..Policy::default()
+        };
+        let out = apply(&policy, vec![finding("1", Rating::Low, &[])]);
+        assert!(out.findings[0].is_active(), "`affected` came first");
+        assert_eq!(
+            out.unused_vex,
+            ["vex.json#CVE-1"],
+            "the second never applied"
+        );
+    }
+
+    #[test]
     fn no_threshold_never_fails() {
         let out = apply(
             &Policy::default(),
