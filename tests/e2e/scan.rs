@@ -686,3 +686,54 @@ fn an_oci_image_and_an_spdx_sbom_give_the_same_findings() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(findings(&json_of(&out)), expected_findings());
 }
+
+#[test]
+fn trivys_own_cyclonedx_sbom_is_matched_across_ecosystems() {
+    let env = setup();
+    let advisories = env.dir.join("peer-advisories");
+    let eco = |ecosystem: &str, name: &str, fixed: &str| {
+        json!([{"package": {"ecosystem": ecosystem, "name": name},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}])
+    };
+    for (id, affected) in [
+        ("ALPINE-TEST-MUSL", eco("Alpine:v3.16", "musl", "1.2.3-r2")),
+        (
+            "GO-TEST-PURL",
+            eco("Go", "github.com/package-url/packageurl-go", "0.1.1"),
+        ),
+        ("GHSA-test-pear-log", eco("Packagist", "pear/log", "1.13.2")),
+    ] {
+        write(
+            &advisories.join(format!("{id}.json")),
+            &json!({"id": id, "modified": "2024-01-01T00:00:00Z", "affected": affected})
+                .to_string(),
+        );
+    }
+    let out = dockwatch(&env)
+        .args(["db", "import", "--db"])
+        .arg(&env.db)
+        .arg(&advisories)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bom = dockwatch_testdata::fixture("trivy/sbom/pkg/sbom/cyclonedx/testdata/happy/bom.json");
+    let out = scan(
+        &env,
+        &format!("sbom:{}", bom.display()),
+        &["--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let ids: Vec<(String, String, bool)> = findings(&report);
+    assert_eq!(
+        ids,
+        [
+            ("ALPINE-TEST-MUSL", "musl"),
+            ("GHSA-test-pear-log", "pear/log"),
+            ("GO-TEST-PURL", "github.com/package-url/packageurl-go"),
+        ]
+        .iter()
+        .map(|(a, p)| ((*a).to_owned(), (*p).to_owned(), false))
+        .collect::<Vec<_>>()
+    );
+}
