@@ -1,9 +1,16 @@
 //! The command line: one module per command, each owning its clap `Args` and a `run`.
 
 pub mod agent;
+pub mod client;
 pub mod db;
+pub mod member;
+pub mod org;
+pub mod repo;
 pub mod sbom;
 pub mod scan;
+pub mod serve;
+pub mod team;
+pub mod token;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -57,6 +64,18 @@ pub enum Command {
     Db(db::Args),
     /// Report this machine's Docker settings to a server and fetch (or apply) its policy.
     Agent(agent::Args),
+    /// Run the server (API, console) on embedded SQLite or PostgreSQL.
+    Serve(serve::Args),
+    /// Manage organizations on a server.
+    Org(org::Args),
+    /// Manage an organization's members and invitations.
+    Member(member::Args),
+    /// Manage an organization's teams.
+    Team(team::Args),
+    /// Manage an organization's repositories.
+    Repo(repo::Args),
+    /// Manage personal and organization access tokens.
+    Token(token::Args),
 }
 
 /// Runs the chosen command.
@@ -66,6 +85,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(args),
         Command::Db(args) => db::run(args, cli.global.quiet),
         Command::Agent(args) => agent::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Org(args) => org::run(args),
+        Command::Member(args) => member::run(args),
+        Command::Team(args) => team::run(args),
+        Command::Repo(args) => repo::run(args),
+        Command::Token(args) => token::run(args),
     }
 }
 

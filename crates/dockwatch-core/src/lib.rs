@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod event;
+pub mod org;
 pub mod package;
 pub mod settings;
 

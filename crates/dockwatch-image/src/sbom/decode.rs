@@ -55,18 +55,23 @@ pub struct Decoded {
     pub sbom: Sbom,
 }
 
-/// Reads the SBOM in the file at `path`.
+/// Reads the SBOM in the file at `path`, refusing files over [`MAX_SBOM_BYTES`].
 pub fn decode_file(path: &Path) -> Result<Decoded> {
+    decode_file_within(path, MAX_SBOM_BYTES)
+}
+
+/// Reads the SBOM in the file at `path`, refusing files over `max_bytes`.
+pub fn decode_file_within(path: &Path, max_bytes: u64) -> Result<Decoded> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
     let len = std::fs::metadata(path).map_err(io)?.len();
-    if len > MAX_SBOM_BYTES {
+    if len > max_bytes {
         return Err(Error::LimitExceeded {
             what: "SBOM file size",
             location: path.display().to_string(),
-            limit: format!("{MAX_SBOM_BYTES} bytes"),
+            limit: format!("{max_bytes} bytes"),
         });
     }
     let bytes = std::fs::read(path).map_err(io)?;

@@ -358,3 +358,47 @@ fn nested_cyclonedx_components_are_packages_and_named_by_their_path() {
         d.sbom.warnings
     );
 }
+
+#[test]
+fn spdx_roots_named_by_document_describes_or_described_by() {
+    for describe in [
+        r#""documentDescribes": ["SPDXRef-img"]"#,
+        r#""relationships": [{"spdxElementId": "SPDXRef-img", "relationshipType": "DESCRIBED_BY", "relatedSpdxElement": "SPDXRef-DOCUMENT"}]"#,
+    ] {
+        let doc = format!(
+            r#"{{"spdxVersion": "SPDX-2.3", {describe}, "packages": [
+                {{"SPDXID": "SPDXRef-img", "name": "team/app", "versionInfo": "sha256:abc"}},
+                {{"SPDXID": "SPDXRef-p", "name": "zlib", "versionInfo": "1.3",
+                  "licenseDeclared": "Zlib",
+                  "externalRefs": [{{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                                    "referenceLocator": "pkg:apk/alpine/zlib@1.3"}}]}}]}}"#
+        );
+        let d = decode(doc.as_bytes(), "describes.json").unwrap();
+        assert_eq!(d.sbom.source.name, "team/app", "{describe}");
+        assert_eq!(d.sbom.source.digest.as_deref(), Some("sha256:abc"));
+        assert_eq!(names(&d), ["zlib"]);
+        assert_eq!(d.sbom.packages[0].licenses, ["Zlib"]);
+    }
+}
+
+#[test]
+fn unreadable_paths_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let e = decode_file(&missing).unwrap_err().to_string();
+    assert!(e.contains("missing.json"), "{e}");
+    let e = decode_file(dir.path()).unwrap_err().to_string();
+    assert!(e.contains(&dir.path().display().to_string()), "{e}");
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused_before_reading() {
+    let path = dockwatch_testdata::fixture("trivy/sbom/pkg/sbom/cyclonedx/testdata/happy/bom.json");
+    let e = dockwatch_image::sbom::decode::decode_file_within(&path, 100)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bom.json") && e.contains("limit of 100 bytes"),
+        "{e}"
+    );
+}

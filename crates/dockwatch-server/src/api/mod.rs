@@ -1,0 +1,3 @@
+//! HTTP API versions.
+
+pub mod v1;

@@ -1,0 +1,133 @@
+//! The HTTP server behind `dockwatch serve`: [`app`] builds the router (tested with `oneshot`),
+//! [`serve`] runs it with graceful shutdown.
+//!
+//! Architecture invariant: this is the only crate that knows axum and the HTTP wire; it speaks
+//! no SQL (that is `dockwatch-store`).
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod dns;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod limiter;
+pub mod openapi;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use dockwatch_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Server settings (the store's are separate).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// DNS server for domain verification; the system's when `None`.
+    pub dns_resolver: Option<SocketAddr>,
+    /// Mark the session cookie `Secure` (serve behind HTTPS).
+    pub secure_cookies: bool,
+    /// How long a sign-in session lasts.
+    pub session_ttl: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            dns_resolver: None,
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Settings.
+    pub config: Arc<ServerConfig>,
+    /// Failed sign-in counters.
+    pub limiter: Arc<limiter::SignInLimiter>,
+    /// TXT lookups.
+    pub resolver: dns::TxtResolver,
+}
+
+impl AppState {
+    /// State for `store` and `config`.
+    pub fn new(store: Store, config: ServerConfig) -> Result<Self, String> {
+        let resolver = dns::TxtResolver::new(config.dns_resolver)?;
+        Ok(Self {
+            store,
+            config: Arc::new(config),
+            limiter: Arc::default(),
+            resolver,
+        })
+    }
+}
+
+/// The whole application: health, API v1 and its OpenAPI document.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = api::v1::router(state.clone());
+    let doc = Arc::new(doc);
+    Router::new()
+        .merge(health::routes())
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { error::ApiError::NotFound("no such route".into()) })
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The OpenAPI document, without running a server.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::v1::openapi()
+}
+
+/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("Shutting down: finishing in-flight requests.");
+}

@@ -1,0 +1,210 @@
+//! `dockwatch serve`: the server on embedded SQLite (default) or PostgreSQL.
+//!
+//! Every flag also reads `DOCKWATCH_<FLAG>` and, below both, the `--config` TOML file.
+
+use anyhow::{Context, bail};
+use dockwatch_server::{AppState, ServerConfig};
+use dockwatch_store::{Store, StoreConfig};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Run the Dockwatch server.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "DOCKWATCH_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Directory of the embedded database [default: ./dockwatch-data].
+    #[arg(long, env = "DOCKWATCH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// `postgres://...` to use PostgreSQL instead of the embedded SQLite.
+    #[arg(long, env = "DOCKWATCH_DATABASE_URL")]
+    database_url: Option<String>,
+    /// TOML file with any of these settings (flags and env vars win).
+    #[arg(long, env = "DOCKWATCH_CONFIG")]
+    config: Option<PathBuf>,
+    /// DNS server (IP:port) for domain verification [default: the system's].
+    #[arg(long, env = "DOCKWATCH_DNS_RESOLVER")]
+    dns_resolver: Option<SocketAddr>,
+    /// Mark the session cookie Secure (when served behind HTTPS).
+    #[arg(long, env = "DOCKWATCH_SECURE_COOKIES")]
+    secure_cookies: Option<bool>,
+    /// Database connections in the pool [default: 16].
+    #[arg(long, env = "DOCKWATCH_MAX_CONNECTIONS")]
+    max_connections: Option<u32>,
+    /// On a first start: the API token to create for the first owner (for automation).
+    #[arg(long, env = "DOCKWATCH_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    bootstrap_token: Option<String>,
+    /// On a first start: the first organization's name [default: default].
+    #[arg(long, env = "DOCKWATCH_BOOTSTRAP_ORG")]
+    bootstrap_org: Option<String>,
+    /// On a first start with a bootstrap token: the first owner's email
+    /// [default: owner@dockwatch.localhost].
+    #[arg(long, env = "DOCKWATCH_BOOTSTRAP_EMAIL")]
+    bootstrap_email: Option<String>,
+}
+
+/// The `--config` file: the same settings as the flags (secrets stay in env vars).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    dns_resolver: Option<SocketAddr>,
+    secure_cookies: Option<bool>,
+    max_connections: Option<u32>,
+    bootstrap_org: Option<String>,
+    bootstrap_email: Option<String>,
+}
+
+/// Runs the server until SIGTERM or Ctrl-C.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let file = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config file {}", path.display()))?;
+            toml::from_str::<ConfigFile>(&text)
+                .with_context(|| format!("config file {}", path.display()))?
+        }
+        None => ConfigFile::default(),
+    };
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let store_config = StoreConfig {
+        database_url: args
+            .database_url
+            .or(file.database_url)
+            .filter(|u| !u.is_empty()),
+        data_dir: args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("dockwatch-data")),
+        max_connections: args.max_connections.or(file.max_connections).unwrap_or(16),
+    };
+    if let Some(url) = &store_config.database_url
+        && !["postgres://", "postgresql://", "sqlite:"]
+            .iter()
+            .any(|p| url.starts_with(p))
+    {
+        bail!(
+            "--database-url {}: expected postgres://, postgresql:// or sqlite:",
+            redact(url)
+        );
+    }
+    let server_config = ServerConfig {
+        listen,
+        dns_resolver: args.dns_resolver.or(file.dns_resolver),
+        secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+        ..ServerConfig::default()
+    };
+    let bootstrap_org = args
+        .bootstrap_org
+        .or(file.bootstrap_org)
+        .unwrap_or_else(|| "default".into());
+    let bootstrap_email = args
+        .bootstrap_email
+        .or(file.bootstrap_email)
+        .unwrap_or_else(|| "owner@dockwatch.localhost".into());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let where_ = match &store_config.database_url {
+            Some(url) => redact(url),
+            None => store_config
+                .data_dir
+                .join("dockwatch.db")
+                .display()
+                .to_string(),
+        };
+        let store = Store::open(&store_config)
+            .await
+            .with_context(|| format!("opening the database {where_}"))?;
+        tracing::info!(database = %where_, "Database ready.");
+        if store.has_no_users().await? {
+            first_start(
+                &store,
+                args.bootstrap_token.as_deref(),
+                &bootstrap_email,
+                &bootstrap_org,
+                listen,
+            )
+            .await?;
+        }
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        tracing::info!(address = %listener.local_addr()?, "Serving.");
+        let state = AppState::new(store, server_config).map_err(anyhow::Error::msg)?;
+        dockwatch_server::serve(state, listener)
+            .await
+            .context("serving")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn first_start(
+    store: &Store,
+    token: Option<&str>,
+    email: &str,
+    org: &str,
+    listen: SocketAddr,
+) -> anyhow::Result<()> {
+    match token.filter(|t| !t.is_empty()) {
+        Some(token) => {
+            if store
+                .bootstrap(token, email, org)
+                .await
+                .context("bootstrapping the first owner")?
+            {
+                tracing::info!(
+                    email,
+                    organization = org,
+                    "Created the first owner, organization and API token from DOCKWATCH_BOOTSTRAP_TOKEN."
+                );
+            }
+        }
+        None => {
+            let secret = store.create_signup_token().await?;
+            eprintln!(
+                "First start: create the first owner (and organization {org:?}) within this link's one use:\n  \
+                 http://{listen}/signup?token={secret}\n  \
+                 or: curl -X POST http://{listen}/api/v1/auth/signup -H 'content-type: application/json' \
+                 -d '{{\"token\":\"{secret}\",\"email\":\"you@example.com\",\"password\":\"...\",\"organization\":\"{org}\"}}'"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A database URL with its password masked, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}
