@@ -2,13 +2,10 @@
 
 use anyhow::Context as _;
 use dockwatch_image::limits::Limits;
-use dockwatch_image::sbom::{self, Sbom};
+use dockwatch_image::sbom;
 use dockwatch_image::source::{Platform, SourceOptions, SourceSpec};
 use std::io::Write;
 use std::process::ExitCode;
-
-/// The `--format` names, in the order `--help` lists them.
-const FORMATS: &[&str] = &["table", "json", "cyclonedx-json", "spdx-json"];
 
 /// Arguments of `dockwatch sbom`.
 #[derive(Debug, clap::Args)]
@@ -73,58 +70,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut out = std::io::BufWriter::new(file);
-            renderer(&sbom, &mut out).with_context(|| format!("writing {}", path.display()))?;
+            renderer
+                .render(&sbom, &mut out)
+                .with_context(|| format!("writing {}", path.display()))?;
             out.flush()
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            renderer(&sbom, &mut out).context("writing to stdout")?;
+            renderer
+                .render(&sbom, &mut out)
+                .context("writing to stdout")?;
             out.flush().context("writing to stdout")?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-type Renderer = Box<dyn Fn(&Sbom, &mut dyn Write) -> std::io::Result<()>>;
-
-/// The renderer for `--format name`: a registered [`sbom::SbomFormat`], else a built-in
-/// fallback for `json` and `table` while those formats are not registered.
-fn renderer(name: &str) -> anyhow::Result<Renderer> {
-    if let Some(format) = sbom::format(name) {
-        return Ok(Box::new(move |s, out| format.render(s, out)));
-    }
-    match name {
-        "json" => Ok(Box::new(|s, out| {
-            serde_json::to_writer_pretty(&mut *out, &fallback_json(s))?;
-            writeln!(out)
-        })),
-        "table" => Ok(Box::new(fallback_table)),
-        _ if FORMATS.contains(&name) => {
-            anyhow::bail!("--format {name}: this format is not available in this build")
-        }
-        _ => anyhow::bail!(
+/// The format called `name`, or an error listing the known ones.
+fn renderer(name: &str) -> anyhow::Result<Box<dyn sbom::SbomFormat>> {
+    sbom::format(name).ok_or_else(|| {
+        let known: Vec<&str> = sbom::formats().iter().map(|f| f.name()).collect();
+        anyhow::anyhow!(
             "--format {name:?}: unknown format (known: {})",
-            FORMATS.join(", ")
-        ),
-    }
-}
-
-fn fallback_json(s: &Sbom) -> serde_json::Value {
-    serde_json::json!({
-        "source": s.source,
-        "distro": s.distro,
-        "packages": s.packages,
-        "warnings": s.warnings,
+            known.join(", ")
+        )
     })
-}
-
-fn fallback_table(s: &Sbom, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "{:<40} {:<40} TYPE", "NAME", "VERSION")?;
-    for p in &s.packages {
-        writeln!(out, "{:<40} {:<40} {}", p.name, p.version, p.kind)?;
-    }
-    Ok(())
 }
 
 /// Parses `123`, `10KiB`, `500MB`, `16GiB`, `2T` (binary units; `B` optional).

@@ -622,6 +622,13 @@ fn all_four_sources_give_the_same_packages_and_apply_the_whiteout() {
             ("debian", Some("12"))
         );
         let status = analysis.files.get("var/lib/dpkg/status").unwrap();
+        // Both layers wrote a status file: the lower one lacks the added packages.
+        let versions: Vec<_> = analysis.files.versions("var/lib/dpkg/status").collect();
+        assert_eq!(versions.len(), if *kind == "dir" { 1 } else { 2 }, "{kind}");
+        assert!(
+            !String::from_utf8_lossy(&versions[0].contents).contains("Package: hello")
+                || *kind == "dir"
+        );
         if *kind == "dir" {
             assert_eq!(status.layer, None);
         } else {

@@ -22,6 +22,8 @@ pub struct FileEntry {
 pub struct FileSet {
     files: BTreeMap<String, FileEntry>,
     symlinks: BTreeMap<String, String>,
+    /// Earlier versions of files that later layers replaced, bottom first (see [`Self::versions`]).
+    replaced: BTreeMap<String, Vec<FileEntry>>,
 }
 
 /// How many symlinks a lookup follows before it gives up (loops, hostile chains).
@@ -36,12 +38,32 @@ impl FileSet {
     /// Adds or replaces a file.
     pub fn insert(&mut self, entry: FileEntry) {
         self.symlinks.remove(&entry.path);
-        self.files.insert(entry.path.clone(), entry);
+        let path = entry.path.clone();
+        if let Some(previous) = self.files.insert(path.clone(), entry) {
+            self.replaced.entry(path).or_default().push(previous);
+        }
+    }
+
+    /// Every version of the file at `path` the layers wrote, bottom first, ending with the one
+    /// [`Self::get`] returns; the versions before a whiteout are forgotten. A cataloger tells
+    /// which layer introduced a package from the first version that lists it (a dpkg `status`
+    /// is rewritten by every layer that installs something).
+    pub fn versions(&self, path: &str) -> impl Iterator<Item = &FileEntry> {
+        let resolved = self.resolve(path);
+        let current = resolved.as_ref().and_then(|p| self.files.get(p));
+        let earlier = resolved
+            .as_ref()
+            .filter(|_| current.is_some())
+            .and_then(|p| self.replaced.get(p))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        earlier.iter().chain(current)
     }
 
     /// Records a symlink at `path` pointing to `target` (as written in the archive).
     pub fn insert_symlink(&mut self, path: String, target: String) {
         self.files.remove(&path);
+        self.replaced.remove(&path);
         self.symlinks.insert(path, target);
     }
 
@@ -49,6 +71,7 @@ impl FileSet {
     pub fn remove_tree(&mut self, path: &str) {
         self.files.remove(path);
         self.symlinks.remove(path);
+        self.replaced.remove(path);
         self.clear_dir(path);
     }
 
@@ -58,6 +81,7 @@ impl FileSet {
         // Range removal, not a full scan: a layer may carry a million whiteouts.
         remove_prefixed(&mut self.files, &prefix);
         remove_prefixed(&mut self.symlinks, &prefix);
+        remove_prefixed(&mut self.replaced, &prefix);
     }
 
     /// The file at `path`, following symlinks in any component, never leaving the root.
@@ -184,5 +208,27 @@ mod tests {
         fs.clear_dir("a");
         assert!(fs.get("a/d").is_none());
         assert!(fs.get("ab").is_some());
+    }
+
+    #[test]
+    fn versions_list_what_each_layer_wrote_until_a_whiteout() {
+        let mut fs = FileSet::new();
+        let at = |layer: &str, body: &[u8]| FileEntry {
+            path: "var/lib/dpkg/status".into(),
+            layer: Some(layer.into()),
+            mode: 0o644,
+            contents: Arc::from(body),
+        };
+        fs.insert(at("l1", b"a"));
+        fs.insert(at("l2", b"a b"));
+        let layers: Vec<_> = fs
+            .versions("var/lib/dpkg/status")
+            .map(|f| f.layer.clone().unwrap())
+            .collect();
+        assert_eq!(layers, ["l1", "l2"]);
+        fs.remove_tree("var/lib/dpkg");
+        assert_eq!(fs.versions("var/lib/dpkg/status").count(), 0);
+        fs.insert(at("l3", b"c"));
+        assert_eq!(fs.versions("var/lib/dpkg/status").count(), 1);
     }
 }
