@@ -7,6 +7,7 @@ pub mod member;
 pub mod org;
 pub mod repo;
 pub mod sbom;
+pub mod scan;
 pub mod serve;
 pub mod team;
 pub mod token;
@@ -57,6 +58,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Write the software bill of materials of an image or a filesystem.
     Sbom(sbom::Args),
+    /// Scan an image, a filesystem or an SBOM for known vulnerabilities.
+    Scan(scan::Args),
     /// Manage the local vulnerability database.
     Db(db::Args),
     /// Report this machine's Docker settings to a server and fetch (or apply) its policy.
@@ -79,6 +82,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom::run(args),
+        Command::Scan(args) => scan::run(args),
         Command::Db(args) => db::run(args, cli.global.quiet),
         Command::Agent(args) => agent::run(args),
         Command::Serve(args) => serve::run(args),

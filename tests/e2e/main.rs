@@ -6,3 +6,4 @@ mod db;
 mod foundation;
 mod hostile;
 mod image;
+mod scan;

@@ -21,6 +21,8 @@ pub mod layer;
 pub mod limits;
 pub mod matcher;
 pub mod os_release;
+pub mod policy;
+pub mod report;
 pub mod sbom;
 pub mod source;
 pub mod version;

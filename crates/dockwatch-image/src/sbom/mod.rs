@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 pub mod cyclonedx_json;
 pub mod decode;
-mod ids;
+pub(crate) mod ids;
 pub mod json;
 mod license;
 mod properties;
