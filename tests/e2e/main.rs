@@ -3,4 +3,5 @@
 mod agent;
 mod cli;
 mod db;
+mod fleet;
 mod foundation;
