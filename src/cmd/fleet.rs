@@ -80,15 +80,15 @@ enum PolicyCmd {
     Show {
         name: String,
         /// Version [default: latest].
-        #[arg(long)]
-        version: Option<u64>,
+        #[arg(long, value_name = "N")]
+        policy_version: Option<u64>,
     },
     /// Write a policy version as admin-settings.json (to stdout or --output).
     Export {
         name: String,
         /// Version [default: latest].
-        #[arg(long)]
-        version: Option<u64>,
+        #[arg(long, value_name = "N")]
+        policy_version: Option<u64>,
         /// File to write.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -160,13 +160,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .collect();
                 print(f, &list, &["NAME", "VERSION", "ASSIGNED", "UPDATED"], rows)?;
             }
-            Cmd::Policy(PolicyCmd::Show { name, version }) => {
+            Cmd::Policy(PolicyCmd::Show {
+                name,
+                policy_version: version,
+            }) => {
                 let p = client.policy(&org, &name, version).await?;
                 println!("{}", serde_json::to_string_pretty(&p)?);
             }
             Cmd::Policy(PolicyCmd::Export {
                 name,
-                version,
+                policy_version: version,
                 output,
             }) => {
                 let doc = client.export_policy(&org, &name, version).await?;

@@ -174,9 +174,9 @@ fn compliant_drifting_outdated_and_silent_machines_are_told_apart() {
 
     agent(&server, &enroll, tmp.path(), "silent", false);
     let silent_at = Instant::now();
+    std::thread::sleep(Duration::from_secs(4));
     agent(&server, &enroll, tmp.path(), "outdated", false);
     set_policy(&server, tmp.path(), POLICY_V2);
-    std::thread::sleep(Duration::from_secs(4).saturating_sub(silent_at.elapsed()));
     agent(&server, &enroll, tmp.path(), "good", false);
     agent(&server, &enroll, tmp.path(), "drifting", true);
 
@@ -235,7 +235,14 @@ fn compliant_drifting_outdated_and_silent_machines_are_told_apart() {
     // Both versions are kept; the export is the admin-settings.json of the one asked for.
     let out = cli(
         &server,
-        &["fleet", "policy", "export", "baseline", "--version", "1"],
+        &[
+            "fleet",
+            "policy",
+            "export",
+            "baseline",
+            "--policy-version",
+            "1",
+        ],
     );
     let v1: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v1.get("allowBetaFeatures").is_none(), "{v1}");
