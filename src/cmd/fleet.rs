@@ -254,10 +254,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .map(|a| {
                         a.iter()
                             .map(|c| {
-                                vec![
-                                    crate::cmd::fleet::time(c["time_ms"].as_i64().unwrap_or(0)),
-                                    text(&c["status"]),
-                                ]
+                                vec![time(c["time_ms"].as_i64().unwrap_or(0)), text(&c["status"])]
                             })
                             .collect()
                     })

@@ -31,6 +31,9 @@ pub struct Machine {
     pub status: Option<String>,
 }
 
+/// A `fleet_machines` row: id, org, host name, credential, revoked, status.
+type MachineRow6 = (String, String, String, String, Option<i64>, Option<String>);
+
 /// What enrollment hands back.
 #[derive(Debug, Clone)]
 pub struct Enrolled {
@@ -221,7 +224,7 @@ impl Store {
 
     /// A machine by id.
     pub async fn machine(&self, id: &str) -> Result<Machine> {
-        let row: Option<(String, String, String, String, Option<i64>, Option<String>)> =
+        let row: Option<MachineRow6> =
             sqlx::query_as(
                 "SELECT id, org_id, hostname, credential, revoked_ms, status FROM fleet_machines WHERE id = $1",
             )
