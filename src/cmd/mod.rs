@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod client;
 pub mod db;
+pub mod fleet;
 pub mod member;
 pub mod org;
 pub mod repo;
@@ -62,6 +63,8 @@ pub enum Command {
     Scan(scan::Args),
     /// Manage the local vulnerability database.
     Db(db::Args),
+    /// Manage settings policies, enrollment tokens and the fleet compliance report.
+    Fleet(fleet::Args),
     /// Report this machine's Docker settings to a server and fetch (or apply) its policy.
     Agent(agent::Args),
     /// Run the server (API, console) on embedded SQLite or PostgreSQL.
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sbom(args) => sbom::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Db(args) => db::run(args, cli.global.quiet),
+        Command::Fleet(args) => fleet::run(args),
         Command::Agent(args) => agent::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Org(args) => org::run(args),

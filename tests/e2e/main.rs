@@ -3,6 +3,7 @@
 mod agent;
 mod cli;
 mod db;
+mod fleet;
 mod foundation;
 mod hostile;
 mod image;

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod fleet;
 pub mod types;
 
 pub use error::ClientError;

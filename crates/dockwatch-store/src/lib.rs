@@ -13,6 +13,8 @@ pub mod write;
 
 pub mod domains;
 pub mod events;
+pub mod fleet;
+pub mod fleet_machines;
 pub mod members;
 pub mod orgs;
 pub mod repos;

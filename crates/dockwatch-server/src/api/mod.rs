@@ -1,3 +1,4 @@
 //! HTTP API versions.
 
+pub mod agent;
 pub mod v1;

@@ -3,6 +3,7 @@
 
 pub mod domains;
 pub mod events;
+pub mod fleet;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -24,6 +25,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(session::routes())
         .merge(invitations::public_routes())
+        .merge(crate::api::agent::routes())
 }
 
 /// Everything else; wrapped in the authentication middleware.
@@ -39,6 +41,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(sso::routes())
         .merge(domains::routes())
         .merge(events::routes())
+        .merge(fleet::routes())
 }
 
 /// The v1 router, with authentication checked before any handler or extractor runs.

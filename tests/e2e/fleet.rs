@@ -1,0 +1,389 @@
+//! Fleet compliance end to end: a real `serve`, a versioned policy set with the CLI, four real
+//! agents on fake host trees (compliant, drifting, outdated, silent), the report, the drift
+//! events in the activity log, and bad agent requests refused without changing anything.
+
+use dockwatch_core::settings::wire::{self, REPORT_PATH};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "e2e-fleet-bootstrap-secret";
+
+const POLICY_V1: &str = r#"{"configurationFileVersion": 2,
+ "analyticsEnabled": {"locked": true, "value": false},
+ "disableUpdate": {"locked": true, "value": true},
+ "exposeDockerAPIOnTCP2375": {"locked": true, "value": false}}"#;
+
+/// Version 2 adds an unlocked default: the same locked requirements, a new version.
+const POLICY_V2: &str = r#"{"configurationFileVersion": 2,
+ "analyticsEnabled": {"locked": true, "value": false},
+ "disableUpdate": {"locked": true, "value": true},
+ "exposeDockerAPIOnTCP2375": {"locked": true, "value": false},
+ "allowBetaFeatures": {"locked": false, "value": false}}"#;
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data: &Path) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data)
+        .env("DOCKWATCH_BOOTSTRAP_TOKEN", TOKEN)
+        .env_remove("DOCKWATCH_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..300 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("serve did not listen");
+}
+
+fn cli(server: &Server, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
+        .args(args)
+        .env("DOCKWATCH_SERVER", &server.url)
+        .env("DOCKWATCH_TOKEN", TOKEN)
+        .env_remove("DOCKWATCH_ORG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// One HTTP request through curl (the body on stdin): status and body.
+fn http(method: &str, url: &str, headers: &[(&str, String)], body: &str) -> (u16, String) {
+    use std::io::Write;
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]);
+    for (k, v) in headers {
+        cmd.arg("-H").arg(format!("{k}: {v}"));
+    }
+    cmd.args([
+        "-H",
+        "content-type: application/json",
+        "--data-binary",
+        "@-",
+    ]);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.trim().parse().unwrap(), body.to_owned())
+}
+
+fn host(root: &Path, hostname: &str, analytics: bool) {
+    std::fs::create_dir_all(root.join("home/alice/.docker/desktop")).unwrap();
+    std::fs::create_dir_all(root.join("etc/docker")).unwrap();
+    std::fs::write(root.join("etc/hostname"), format!("{hostname}\n")).unwrap();
+    std::fs::write(
+        root.join("home/alice/.docker/desktop/settings.json"),
+        format!("{{\"analyticsEnabled\": {analytics}, \"disableUpdate\": true, \"exposeDockerAPIOnTCP2375\": false}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("etc/docker/daemon.json"),
+        "{\"live-restore\": true}\n",
+    )
+    .unwrap();
+}
+
+fn agent(server: &Server, enroll: &str, tmp: &Path, name: &str, analytics: bool) {
+    let root = tmp.join(format!("root-{name}"));
+    host(&root, name, analytics);
+    let out = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
+        .args(["agent", "--server", &server.url, "--enroll-token", enroll])
+        .args(["--once", "--apply", "--root"])
+        .arg(&root)
+        .arg("--state-dir")
+        .arg(tmp.join(format!("state-{name}")))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "agent {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn set_policy(server: &Server, tmp: &Path, text: &str) {
+    let file = tmp.join("baseline.json");
+    std::fs::write(&file, text).unwrap();
+    cli(
+        server,
+        &[
+            "fleet",
+            "policy",
+            "set",
+            file.to_str().unwrap(),
+            "--assign",
+            "org",
+        ],
+    );
+}
+
+#[test]
+fn compliant_drifting_outdated_and_silent_machines_are_told_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&tmp.path().join("data"));
+    set_policy(&server, tmp.path(), POLICY_V1);
+    let out = cli(&server, &["fleet", "enroll-token", "create"]);
+    let enroll = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(enroll.starts_with("dwe_"), "{enroll}");
+
+    agent(&server, &enroll, tmp.path(), "silent", false);
+    let silent_at = Instant::now();
+    std::thread::sleep(Duration::from_secs(4));
+    agent(&server, &enroll, tmp.path(), "outdated", false);
+    set_policy(&server, tmp.path(), POLICY_V2);
+    agent(&server, &enroll, tmp.path(), "good", false);
+    agent(&server, &enroll, tmp.path(), "drifting", true);
+
+    // Silent: reported before `silent_at`; the others at least 4 s after it (see the sleep).
+    let stale = (silent_at.elapsed().as_secs() - 1).to_string();
+    let out = cli(
+        &server,
+        &[
+            "fleet",
+            "report",
+            "--format",
+            "json",
+            "--stale-after",
+            &stale,
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status_of = |host: &str| {
+        report["machines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["hostname"] == host)
+            .unwrap_or_else(|| panic!("{host} not in {report}"))
+            .clone()
+    };
+    assert_eq!(status_of("good")["status"], "compliant", "{report}");
+    assert_eq!(status_of("outdated")["status"], "outdated", "{report}");
+    assert_eq!(status_of("silent")["status"], "unknown", "{report}");
+    let drifting = status_of("drifting");
+    assert_eq!(drifting["status"], "non-compliant", "{report}");
+    assert_eq!(drifting["drifts"][0]["key"], "analyticsEnabled", "{report}");
+    assert!(drifting["last_report_at_ms"].as_i64().unwrap() > 0);
+    assert_eq!(report["summary"]["total"], 4, "{report}");
+    assert_eq!(report["summary"]["non_compliant"], 1, "{report}");
+
+    // Filters and CSV.
+    let out = cli(
+        &server,
+        &[
+            "fleet",
+            "report",
+            "--status",
+            "non-compliant",
+            "--format",
+            "csv",
+        ],
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(
+        csv.contains("drifting") && csv.contains("analyticsEnabled"),
+        "{csv}"
+    );
+
+    // Both versions are kept; the export is the admin-settings.json of the one asked for.
+    let out = cli(
+        &server,
+        &[
+            "fleet",
+            "policy",
+            "export",
+            "baseline",
+            "--policy-version",
+            "1",
+        ],
+    );
+    let v1: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v1.get("allowBetaFeatures").is_none(), "{v1}");
+    let out = cli(&server, &["fleet", "policy", "list", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["version"], 2, "{list}");
+
+    // The drift is an activity-log event, written through the mutation hook.
+    let auth = [("authorization", format!("Bearer {TOKEN}"))];
+    let (_, body) = http(
+        "GET",
+        &format!("{}/api/v1/orgs/default/events?limit=1000", server.url),
+        &auth,
+        "",
+    );
+    let events: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let drifted: Vec<_> = events
+        .as_array()
+        .unwrap_or_else(|| panic!("{events}"))
+        .iter()
+        .filter(|e| e["action"] == "fleet.compliance.drifted")
+        .collect();
+    assert_eq!(drifted.len(), 1, "{events}");
+    assert!(
+        drifted[0]["sentence"]
+            .as_str()
+            .unwrap()
+            .contains("analyticsEnabled"),
+        "{events}"
+    );
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "fleet.policy.versioned")
+    );
+}
+
+#[test]
+fn bad_agent_requests_are_refused_and_change_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&tmp.path().join("data"));
+    set_policy(&server, tmp.path(), POLICY_V1);
+    let out = cli(&server, &["fleet", "enroll-token", "create"]);
+    let enroll = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let post = |path: &str, body: &str, headers: &[(&'static str, String)]| {
+        http("POST", &format!("{}{path}", server.url), headers, body)
+    };
+    // A wrong enrollment token, then a real enrollment.
+    let enroll_body = |token: &str| {
+        serde_json::json!({"enrollment_token": token, "host_machine_id": "abc", "hostname": "h1",
+            "os": {"family": "linux"}, "agent_version": "test"})
+        .to_string()
+    };
+    assert_eq!(post(wire::ENROLL_PATH, &enroll_body("nope"), &[]).0, 401);
+    let (status, body) = post(wire::ENROLL_PATH, &enroll_body(&enroll), &[]);
+    assert_eq!(status, 201, "{body}");
+    let enrolled: wire::EnrollResponse = serde_json::from_str(&body).unwrap();
+
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    let signed = |body: &[u8], nonce: u8| {
+        wire::sign(
+            &enrolled.credential,
+            "POST",
+            REPORT_PATH,
+            &enrolled.machine_id,
+            now(),
+            [nonce; 16],
+            body,
+        )
+        .pairs()
+        .to_vec()
+    };
+    // Unsigned.
+    let (status, body) = post(REPORT_PATH, "{}", &[]);
+    assert_eq!(status, 401, "{body}");
+    // Malformed (signed).
+    let (status, body) = post(REPORT_PATH, "{not json", &signed(b"{not json", 1));
+    assert_eq!(status, 400, "{body}");
+    // A signature over other bytes.
+    let (status, body) = post(REPORT_PATH, "{}", &signed(b"{ }", 2));
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("signature"), "{body}");
+    // Too large.
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(600 * 1024));
+    let (status, _) = post(REPORT_PATH, &big, &signed(big.as_bytes(), 3));
+    assert!(status == 413 || status == 400, "{status}");
+    // A valid report, then its replay.
+    let report = serde_json::json!({"schema": 1, "agent_version": "test", "collected_at_ms": 1,
+        "machine": {"machine_id": "abc", "hostname": "h1", "os": {"family": "linux"}},
+        "users": [], "engine": {}})
+    .to_string();
+    let headers = signed(report.as_bytes(), 4);
+    let (status, body) = post(REPORT_PATH, &report, &headers);
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = post(REPORT_PATH, &report, &headers);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("replayed"), "{body}");
+
+    let before = cli(&server, &["fleet", "report", "--format", "json"]).stdout;
+    // Revoked: refused, and the report is unchanged.
+    cli(&server, &["fleet", "revoke-machine", &enrolled.machine_id]);
+    let (status, body) = post(REPORT_PATH, &report, &signed(report.as_bytes(), 5));
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("revoked"), "{body}");
+    let before: serde_json::Value = serde_json::from_slice(&before).unwrap();
+    assert_eq!(before["machines"].as_array().unwrap().len(), 1);
+
+    // A policy with an unknown key or a wrong type is refused naming the key.
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"configurationFileVersion": 2, "analyticsEnabled": {"locked": true, "value": "no"}}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
+        .args(["fleet", "policy", "set", bad.to_str().unwrap()])
+        .env("DOCKWATCH_SERVER", &server.url)
+        .env("DOCKWATCH_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("analyticsEnabled"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, body) = http(
+        "PUT",
+        &format!("{}/api/v1/orgs/default/fleet/policies/bad", server.url),
+        &[("authorization", format!("Bearer {TOKEN}"))],
+        &serde_json::json!({"document": {"configurationFileVersion": 2,
+            "noSuchSetting": {"locked": true, "value": 1}}})
+        .to_string(),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("noSuchSetting"), "{body}");
+}
