@@ -57,7 +57,7 @@ pub fn analyze_with(
             (image.info().clone(), files, warnings)
         }
     };
-    let distro = crate::os_release::find(&files);
+    let distro = catalog::os_release::detect(&files);
     let context = CatalogContext {
         distro: distro.clone(),
     };

@@ -11,9 +11,6 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-/// Files every analysis keeps, whatever the catalogers want: they name the operating system.
-pub const ALWAYS_KEPT: &[&str] = &["etc/os-release", "usr/lib/os-release"];
-
 /// Decides which files are kept: those a cataloger wants by path or by first bytes.
 #[derive(Clone, Copy)]
 pub struct Selector<'a> {
@@ -28,7 +25,7 @@ impl<'a> Selector<'a> {
 
     /// Whether the file at `path` is kept by its name.
     pub fn wants(&self, path: &str) -> bool {
-        ALWAYS_KEPT.contains(&path) || catalog::any_wants(self.catalogers, path)
+        catalog::os_release::wants(path) || catalog::any_wants(self.catalogers, path)
     }
 
     /// Whether a file declined by name is kept by its first bytes.

@@ -20,7 +20,6 @@ pub mod fs;
 pub mod layer;
 pub mod limits;
 pub mod matcher;
-pub mod os_release;
 pub mod policy;
 pub mod report;
 pub mod sbom;
