@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod events;
 pub mod types;
 
 pub use error::ClientError;

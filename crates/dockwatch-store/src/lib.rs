@@ -13,6 +13,7 @@ pub mod write;
 
 pub mod domains;
 pub mod events;
+pub mod events_query;
 pub mod members;
 pub mod orgs;
 pub mod repos;

@@ -3,6 +3,8 @@
 
 pub mod domains;
 pub mod events;
+pub mod events_filter;
+pub mod events_verify;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -39,6 +41,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(sso::routes())
         .merge(domains::routes())
         .merge(events::routes())
+        .merge(events_verify::routes())
 }
 
 /// The v1 router, with authentication checked before any handler or extractor runs.
