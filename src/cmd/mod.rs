@@ -4,6 +4,7 @@ pub mod agent;
 pub mod client;
 pub mod db;
 pub mod fleet;
+pub mod events;
 pub mod member;
 pub mod org;
 pub mod repo;
@@ -79,6 +80,8 @@ pub enum Command {
     Repo(repo::Args),
     /// Manage personal and organization access tokens.
     Token(token::Args),
+    /// Search and verify the activity log.
+    Events(events::Args),
 }
 
 /// Runs the chosen command.
@@ -95,6 +98,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Team(args) => team::run(args),
         Command::Repo(args) => repo::run(args),
         Command::Token(args) => token::run(args),
+        Command::Events(args) => events::run(args),
     }
 }
 

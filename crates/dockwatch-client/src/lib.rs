@@ -6,6 +6,7 @@
 
 mod error;
 mod fleet;
+pub mod events;
 pub mod types;
 
 pub use error::ClientError;

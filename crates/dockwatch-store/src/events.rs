@@ -6,7 +6,7 @@ use dockwatch_core::event::{Event, EventActor, EventTarget};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-fn event(r: &AnyRow) -> std::result::Result<Event, sqlx::Error> {
+pub(crate) fn event_from_row(r: &AnyRow) -> std::result::Result<Event, sqlx::Error> {
     Ok(Event {
         id: r.try_get("id")?,
         org_id: r.try_get("org_id")?,
@@ -56,7 +56,7 @@ impl Store {
             .await?;
         Ok(rows
             .iter()
-            .map(event)
+            .map(event_from_row)
             .collect::<std::result::Result<_, _>>()?)
     }
 
@@ -69,7 +69,7 @@ impl Store {
             .await?;
         Ok(rows
             .iter()
-            .map(event)
+            .map(event_from_row)
             .collect::<std::result::Result<_, _>>()?)
     }
 }

@@ -15,6 +15,7 @@ pub mod domains;
 pub mod events;
 pub mod fleet;
 pub mod fleet_machines;
+pub mod events_query;
 pub mod members;
 pub mod orgs;
 pub mod repos;

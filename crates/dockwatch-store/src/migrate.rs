@@ -24,6 +24,9 @@ const SQLITE: &[Migration] = &[
         version: 3,
         name: "fleet",
         sql: include_str!("../migrations/sqlite/0003_fleet.sql"),
+        version: 2,
+        name: "activity_log",
+        sql: include_str!("../migrations/sqlite/0002_activity_log.sql"),
     },
 ];
 
@@ -37,6 +40,9 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "fleet",
         sql: include_str!("../migrations/postgres/0003_fleet.sql"),
+        version: 2,
+        name: "activity_log",
+        sql: include_str!("../migrations/postgres/0002_activity_log.sql"),
     },
 ];
 

@@ -1,5 +1,4 @@
-//! A minimal listing of the organization's activity log, newest first (search, export and
-//! verification come with the activity-log work).
+//! Searching the organization's activity log, newest first, with cursor paging.
 
 use super::time;
 use crate::AppState;
@@ -7,6 +6,7 @@ use crate::auth::{Principal, org_access};
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use dockwatch_core::event::Event;
 use dockwatch_core::org::Role;
 use serde::{Deserialize, Serialize};
@@ -59,38 +59,80 @@ impl From<Event> for EventView {
     }
 }
 
-/// Paging.
+/// Search filters and paging (every parameter optional).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Page {
+pub struct SearchParams {
+    /// An exact action, or a prefix pattern such as `team.*`.
+    pub action: Option<String>,
+    /// The actor's id or name (email, token name).
+    pub actor: Option<String>,
+    /// The target's id or name.
+    pub target: Option<String>,
+    /// RFC 3339 time, or a duration back from now (`24h`, `7d`).
+    pub since: Option<String>,
+    /// RFC 3339 time, or a duration back from now.
+    pub until: Option<String>,
+    /// Free text in the sentence, target name or details.
+    pub q: Option<String>,
     /// At most this many (1 to 1000, default 100).
     pub limit: Option<i64>,
-    /// Only events before this `seq` (the last `seq` of the previous page).
-    pub before: Option<i64>,
+    /// The `x-next-cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// The organization's events, newest first.
+/// The response header carrying the cursor of the next page (absent on the last page).
+pub const NEXT_CURSOR: &str = "x-next-cursor";
+
+/// The organization's events matching the filters, newest first; the next page's cursor is in
+/// the `x-next-cursor` header.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/events", tag = "events", security(("token" = ["owner"])),
     params(("org" = String, Path, description = "Organization name"),
+        ("action" = Option<String>, Query, description = "Exact action or prefix pattern (team.*)"),
+        ("actor" = Option<String>, Query, description = "Actor id or name"),
+        ("target" = Option<String>, Query, description = "Target id or name"),
+        ("since" = Option<String>, Query, description = "RFC 3339 or relative (24h, 7d)"),
+        ("until" = Option<String>, Query, description = "RFC 3339 or relative (24h, 7d)"),
+        ("q" = Option<String>, Query, description = "Free text"),
         ("limit" = Option<i64>, Query, description = "At most this many (1 to 1000, default 100)"),
-        ("before" = Option<i64>, Query, description = "Only events before this seq")), responses((status = 200, body = Vec<EventView>)))]
+        ("cursor" = Option<String>, Query, description = "x-next-cursor of the previous page")),
+    responses((status = 200, body = Vec<EventView>)))]
 pub async fn list(
     State(state): State<AppState>,
     who: Principal,
     Path(org): Path<String>,
-    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<Vec<EventView>>> {
+    params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let Query(page) = page.map_err(|e| ApiError::BadRequest {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest {
         field: None,
         message: format!("query: {}", e.body_text()),
     })?;
-    let limit = page.limit.unwrap_or(100);
+    let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::field("limit", "must be 1 to 1000"));
     }
-    let events = state.store.events(&a.org.id, limit, page.before).await?;
-    Ok(Json(events.into_iter().map(Into::into).collect()))
+    let filter = super::events_filter::filter(&params)?;
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(super::events_filter::decode_cursor)
+        .transpose()?;
+    let events = state
+        .store
+        .search_events(&a.org.id, &filter, cursor.as_ref(), limit)
+        .await?;
+    let next = (events.len() as i64 == limit)
+        .then(|| events.last().map(super::events_filter::encode_cursor))
+        .flatten();
+    let views: Vec<EventView> = events.into_iter().map(Into::into).collect();
+    let mut response = Json(views).into_response();
+    if let Some(next) = next
+        && let Ok(value) = axum::http::HeaderValue::from_str(&next)
+    {
+        response.headers_mut().insert(NEXT_CURSOR, value);
+    }
+    Ok(response)
 }
 
 /// The event routes.

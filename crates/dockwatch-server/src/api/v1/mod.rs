@@ -4,6 +4,8 @@
 pub mod domains;
 pub mod events;
 pub mod fleet;
+pub mod events_filter;
+pub mod events_verify;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -42,6 +44,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(domains::routes())
         .merge(events::routes())
         .merge(fleet::routes())
+        .merge(events_verify::routes())
 }
 
 /// The v1 router, with authentication checked before any handler or extractor runs.
