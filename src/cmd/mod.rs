@@ -3,8 +3,8 @@
 pub mod agent;
 pub mod client;
 pub mod db;
-pub mod fleet;
 pub mod events;
+pub mod fleet;
 pub mod member;
 pub mod org;
 pub mod repo;

@@ -5,8 +5,8 @@
 #![forbid(unsafe_code)]
 
 mod error;
-mod fleet;
 pub mod events;
+mod fleet;
 pub mod types;
 
 pub use error::ClientError;

@@ -13,9 +13,9 @@ pub mod write;
 
 pub mod domains;
 pub mod events;
+pub mod events_query;
 pub mod fleet;
 pub mod fleet_machines;
-pub mod events_query;
 pub mod members;
 pub mod orgs;
 pub mod repos;

@@ -21,12 +21,14 @@ const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0001_init.sql"),
     },
     Migration {
-        version: 3,
-        name: "fleet",
-        sql: include_str!("../migrations/sqlite/0003_fleet.sql"),
         version: 2,
         name: "activity_log",
         sql: include_str!("../migrations/sqlite/0002_activity_log.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "fleet",
+        sql: include_str!("../migrations/sqlite/0003_fleet.sql"),
     },
 ];
 
@@ -37,12 +39,14 @@ const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0001_init.sql"),
     },
     Migration {
-        version: 3,
-        name: "fleet",
-        sql: include_str!("../migrations/postgres/0003_fleet.sql"),
         version: 2,
         name: "activity_log",
         sql: include_str!("../migrations/postgres/0002_activity_log.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "fleet",
+        sql: include_str!("../migrations/postgres/0003_fleet.sql"),
     },
 ];
 

@@ -3,9 +3,9 @@
 
 pub mod domains;
 pub mod events;
-pub mod fleet;
 pub mod events_filter;
 pub mod events_verify;
+pub mod fleet;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
