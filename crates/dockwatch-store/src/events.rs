@@ -6,7 +6,7 @@ use dockwatch_core::event::{Event, EventActor, EventTarget};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-fn event(r: &AnyRow) -> std::result::Result<Event, sqlx::Error> {
+pub(crate) fn event(r: &AnyRow) -> std::result::Result<Event, sqlx::Error> {
     Ok(Event {
         id: r.try_get("id")?,
         org_id: r.try_get("org_id")?,

@@ -14,17 +14,31 @@ pub(crate) struct Migration {
     pub(crate) sql: &'static str,
 }
 
-const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/sqlite/0001_init.sql"),
-}];
+const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "alerts",
+        sql: include_str!("../migrations/sqlite/0004_alerts.sql"),
+    },
+];
 
-const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "alerts",
+        sql: include_str!("../migrations/postgres/0004_alerts.sql"),
+    },
+];
 
 /// The migrations of a backend, in order.
 pub(crate) fn migrations(backend: Backend) -> &'static [Migration] {
