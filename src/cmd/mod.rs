@@ -1,6 +1,7 @@
 //! The command line: one module per command, each owning its clap `Args` and a `run`.
 
 pub mod agent;
+pub mod alert;
 pub mod client;
 pub mod db;
 pub mod member;
@@ -73,6 +74,8 @@ pub enum Command {
     Repo(repo::Args),
     /// Manage personal and organization access tokens.
     Token(token::Args),
+    /// Manage alert channels, rules and deliveries.
+    Alert(alert::Args),
 }
 
 /// Runs the chosen command.
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Team(args) => team::run(args),
         Command::Repo(args) => repo::run(args),
         Command::Token(args) => token::run(args),
+        Command::Alert(args) => alert::run(args),
     }
 }
 

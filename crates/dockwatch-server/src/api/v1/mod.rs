@@ -1,6 +1,7 @@
 //! API v1: one module per resource, each with its `routes()`; the OpenAPI document is collected
 //! from the same calls, so it cannot drift from the router.
 
+pub mod alerts;
 pub mod domains;
 pub mod events;
 pub mod invitations;
@@ -39,6 +40,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(sso::routes())
         .merge(domains::routes())
         .merge(events::routes())
+        .merge(alerts::routes())
 }
 
 /// The v1 router, with authentication checked before any handler or extractor runs.
