@@ -1,6 +1,7 @@
 //! The command line: one module per command, each owning its clap `Args` and a `run`.
 
 pub mod agent;
+pub mod alert;
 pub mod client;
 pub mod db;
 pub mod events;
@@ -82,6 +83,8 @@ pub enum Command {
     Token(token::Args),
     /// Search and verify the activity log.
     Events(events::Args),
+    /// Manage alert channels, rules and deliveries.
+    Alert(alert::Args),
 }
 
 /// Runs the chosen command.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Repo(args) => repo::run(args),
         Command::Token(args) => token::run(args),
         Command::Events(args) => events::run(args),
+        Command::Alert(args) => alert::run(args),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Every flag also reads `DOCKWATCH_<FLAG>` and, below both, the `--config` TOML file.
 
 use anyhow::{Context, bail};
+use dockwatch_server::alert::seal::SealKey;
 use dockwatch_server::{AppState, ServerConfig};
 use dockwatch_store::{Store, StoreConfig};
 use serde::Deserialize;
@@ -44,6 +45,13 @@ pub struct Args {
     /// [default: owner@dockwatch.localhost].
     #[arg(long, env = "DOCKWATCH_BOOTSTRAP_EMAIL")]
     bootstrap_email: Option<String>,
+    /// Let alert channels deliver to private, loopback and link-local addresses.
+    #[arg(long, env = "DOCKWATCH_ALLOW_PRIVATE_TARGETS")]
+    allow_private_targets: bool,
+    /// 64 hex digits sealing alert channel secrets (for PostgreSQL fleets sharing one database)
+    /// [default: the key file `alerts.key` in the data directory, made at first start].
+    #[arg(long, env = "DOCKWATCH_SECRETS_KEY", hide_env_values = true)]
+    secrets_key: Option<String>,
 }
 
 /// The `--config` file: the same settings as the flags (secrets stay in env vars).
@@ -100,6 +108,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         listen,
         dns_resolver: args.dns_resolver.or(file.dns_resolver),
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+        allow_private_targets: args.allow_private_targets,
+        seal_key: seal_key(args.secrets_key.as_deref(), &store_config.data_dir)?,
         ..ServerConfig::default()
     };
     let bootstrap_org = args
@@ -181,6 +191,41 @@ async fn first_start(
         }
     }
     Ok(())
+}
+
+/// The key sealing alert channel settings: given, or read from (first made in) the data dir.
+fn seal_key(given: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<SealKey> {
+    if let Some(hex) = given.filter(|k| !k.is_empty()) {
+        return SealKey::from_hex(hex)
+            .map_err(|e| anyhow::anyhow!("--secrets-key (DOCKWATCH_SECRETS_KEY): {e}"));
+    }
+    let path = data_dir.join("alerts.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            SealKey::from_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
+            let key = SealKey::generate();
+            write_private(&path, &key.to_hex())
+                .with_context(|| format!("writing the key file {}", path.display()))?;
+            tracing::info!(path = %path.display(), "Made the key that seals alert channel secrets.");
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
 }
 
 /// A database URL with its password masked, for messages.

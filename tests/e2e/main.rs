@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `dockwatch` binary against real components. One module per pillar.
 
 mod agent;
+mod alerts;
 mod cli;
 mod db;
 mod fleet;

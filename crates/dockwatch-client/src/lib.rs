@@ -4,6 +4,7 @@
 //! link the server).
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod error;
 pub mod events;
 mod fleet;

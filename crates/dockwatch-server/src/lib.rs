@@ -5,6 +5,7 @@
 //! no SQL (that is `dockwatch-store`).
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod api;
 pub mod auth;
 pub mod dns;
@@ -36,6 +37,12 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// How long a sign-in session lasts.
     pub session_ttl: Duration,
+    /// Let alert channels deliver to private, loopback and link-local addresses.
+    pub allow_private_targets: bool,
+    /// The key sealing alert channel settings at rest.
+    pub seal_key: alert::seal::SealKey,
+    /// Stop retrying an alert delivery this long after its first attempt.
+    pub alert_dead_letter_after: Duration,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +52,9 @@ impl Default for ServerConfig {
             dns_resolver: None,
             secure_cookies: false,
             session_ttl: Duration::from_secs(12 * 3600),
+            allow_private_targets: false,
+            seal_key: alert::seal::SealKey::generate(),
+            alert_dead_letter_after: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -62,13 +72,26 @@ pub struct AppState {
     pub resolver: dns::TxtResolver,
     /// Recent bearer-token lookups.
     pub tokens: Arc<token_cache::TokenCache>,
+    /// What alert channels share (target policy, timeouts).
+    pub alert_context: dockwatch_alert::ChannelContext,
+    /// Seals alert channel settings.
+    pub seal_key: alert::seal::SealKey,
 }
 
 impl AppState {
     /// State for `store` and `config`.
     pub fn new(store: Store, config: ServerConfig) -> Result<Self, String> {
         let resolver = dns::TxtResolver::new(config.dns_resolver)?;
+        let alert_context = dockwatch_alert::ChannelContext {
+            policy: dockwatch_alert::TargetPolicy {
+                allow_private: config.allow_private_targets,
+            },
+            total_timeout: Duration::from_secs(10),
+            ..Default::default()
+        };
         Ok(Self {
+            alert_context,
+            seal_key: config.seal_key.clone(),
             store,
             config: Arc::new(config),
             limiter: Arc::default(),
@@ -112,10 +135,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
+    let worker = alert::worker::spawn(state.clone());
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    worker.abort();
     store.close().await;
     Ok(())
 }

@@ -11,6 +11,8 @@ mod error;
 mod migrate;
 pub mod write;
 
+pub mod alerts;
+
 pub mod domains;
 pub mod events;
 pub mod events_query;
@@ -65,6 +67,8 @@ pub struct Store {
     /// SQLite has one writer; taking this lock before a write transaction queues writers in the
     /// process instead of failing them with SQLITE_BUSY when a read would upgrade to a write.
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Woken after a commit that queued alert deliveries, so the worker sends them at once.
+    outbox_notify: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Store {
@@ -125,12 +129,18 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            outbox_notify: Arc::default(),
         })
     }
 
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Notified after each commit that queued alert deliveries.
+    pub fn outbox_notify(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_notify.clone()
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

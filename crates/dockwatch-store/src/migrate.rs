@@ -30,6 +30,11 @@ const SQLITE: &[Migration] = &[
         name: "fleet",
         sql: include_str!("../migrations/sqlite/0003_fleet.sql"),
     },
+    Migration {
+        version: 4,
+        name: "alerts",
+        sql: include_str!("../migrations/sqlite/0004_alerts.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -47,6 +52,11 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "fleet",
         sql: include_str!("../migrations/postgres/0003_fleet.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "alerts",
+        sql: include_str!("../migrations/postgres/0004_alerts.sql"),
     },
 ];
 

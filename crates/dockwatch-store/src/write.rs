@@ -64,6 +64,7 @@ pub struct WriteTx<'s> {
     backend: Backend,
     actor: Actor,
     changes: Vec<Change>,
+    outbox_notify: std::sync::Arc<tokio::sync::Notify>,
     _single_writer: Option<tokio::sync::MutexGuard<'s, ()>>,
 }
 
@@ -80,6 +81,7 @@ impl Store {
             backend: self.backend,
             actor: actor.clone(),
             changes: Vec::new(),
+            outbox_notify: self.outbox_notify.clone(),
             _single_writer: guard,
         })
     }
@@ -112,10 +114,16 @@ impl WriteTx<'_> {
         }
         let changes = std::mem::take(&mut self.changes);
         let mut events = Vec::with_capacity(changes.len());
+        let mut queued = 0;
         for change in changes {
-            events.push(append(&mut self.tx, self.backend, &self.actor, change).await?);
+            let event = append(&mut self.tx, self.backend, &self.actor, change).await?;
+            queued += crate::alerts::enqueue(&mut self.tx, &event).await?;
+            events.push(event);
         }
         self.tx.commit().await?;
+        if queued > 0 {
+            self.outbox_notify.notify_one();
+        }
         Ok(events)
     }
 }

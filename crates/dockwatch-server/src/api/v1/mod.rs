@@ -1,6 +1,7 @@
 //! API v1: one module per resource, each with its `routes()`; the OpenAPI document is collected
 //! from the same calls, so it cannot drift from the router.
 
+pub mod alerts;
 pub mod domains;
 pub mod events;
 pub mod events_filter;
@@ -45,6 +46,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(fleet::routes())
         .merge(events_verify::routes())
+        .merge(alerts::routes())
 }
 
 /// The v1 router, with authentication checked before any handler or extractor runs.

@@ -1,0 +1,562 @@
+//! Alert channels, rules, and the delivery outbox: rows written in the same transaction as the
+//! event they deliver, claimed by the server's worker under a lease.
+//!
+//! Channel settings are stored as the server hands them (already encrypted); this module never
+//! sees a secret in clear.
+
+use crate::error::{Result, StoreError, conflict_on_duplicate};
+use crate::write::{Change, target};
+use crate::{Actor, Backend, Store, new_id, now_ms};
+use dockwatch_alert::{AlertEvent, Delivery, Rule, RuleSpec, Severity};
+use dockwatch_core::event::Event;
+use sqlx::AnyConnection;
+
+/// A stored channel; `config` is the server's sealed (encrypted) settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertChannel {
+    /// Stable id (delivery ids derive from it).
+    pub id: String,
+    /// Organization id.
+    pub org_id: String,
+    /// Unique name in the organization.
+    pub name: String,
+    /// `webhook`, `slack`...
+    pub kind: String,
+    /// Sealed settings.
+    pub config: String,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// A stored rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRule {
+    /// The rule (its `channels` are channel ids).
+    pub spec: RuleSpec,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// One outbox row: a delivery and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// The delivery id (`msg_...`), the same on every attempt.
+    pub id: String,
+    /// Organization id.
+    pub org_id: String,
+    /// Channel id.
+    pub channel_id: String,
+    /// The activity-log events it carries.
+    pub event_ids: Vec<String>,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    /// Attempts so far (a claimed row counts its running attempt).
+    pub attempts: i64,
+    /// When it is next due.
+    pub next_attempt_ms: i64,
+    /// When it was first tried.
+    pub first_attempt_ms: Option<i64>,
+    /// The receiver's last HTTP status.
+    pub last_status: Option<i64>,
+    /// The last attempt's latency.
+    pub last_latency_ms: Option<i64>,
+    /// The start of the last answer, or what went wrong.
+    pub last_excerpt: Option<String>,
+    /// Why it was dead-lettered.
+    pub reason: Option<String>,
+    /// When it was queued.
+    pub created_ms: i64,
+}
+
+/// What the worker decided after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// Delivered.
+    Delivered,
+    /// Try again at this time (ms).
+    RetryAt(i64),
+    /// Give up, keeping it for manual redelivery.
+    Dead(String),
+}
+
+/// One attempt, for the delivery log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptLog {
+    /// The receiver's HTTP status, if any.
+    pub status: Option<i64>,
+    /// How long it took.
+    pub latency_ms: i64,
+    /// The start of the answer, or the error.
+    pub excerpt: String,
+}
+
+type OutboxTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+const OUTBOX_COLUMNS: &str = "id, org_id, channel_id, event_ids, status, attempts, next_attempt_ms, \
+     first_attempt_ms, last_status, last_latency_ms, last_excerpt, reason, created_ms";
+
+fn outbox(r: OutboxTuple) -> OutboxRow {
+    OutboxRow {
+        id: r.0,
+        org_id: r.1,
+        channel_id: r.2,
+        event_ids: serde_json::from_str(&r.3).unwrap_or_default(),
+        status: r.4,
+        attempts: r.5,
+        next_attempt_ms: r.6,
+        first_attempt_ms: r.7,
+        last_status: r.8,
+        last_latency_ms: r.9,
+        last_excerpt: r.10,
+        reason: r.11,
+        created_ms: r.12,
+    }
+}
+
+/// The alerting view of an activity-log event (`org` is the organization's name).
+pub fn alert_event(e: &Event, org: &str) -> AlertEvent {
+    let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+    let severity = details
+        .get("severity")
+        .and_then(|s| s.as_str())
+        .and_then(|s| s.parse::<Severity>().ok());
+    let about = |kind: &str| (e.target.kind == kind).then(|| e.target.name.clone());
+    AlertEvent {
+        id: e.id.clone(),
+        org: org.to_owned(),
+        time: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.time_ms) * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        action: e.action.clone(),
+        actor: e.actor.name.clone(),
+        target: format!("{}:{}", e.target.kind, e.target.name),
+        summary: e.sentence.clone(),
+        details,
+        console_url: None,
+        repository: about("repository"),
+        severity,
+        team: about("team"),
+    }
+}
+
+/// Called by the mutation hook for each appended event, inside its transaction: one outbox row
+/// per channel of every matching rule. Returns how many rows it queued.
+pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &Event) -> Result<usize> {
+    if event.org_id.is_empty() {
+        return Ok(0);
+    }
+    let specs: Vec<(String,)> = sqlx::query_as("SELECT spec FROM alert_rules WHERE org_id = $1")
+        .bind(&event.org_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    if specs.is_empty() {
+        return Ok(0);
+    }
+    let alert = alert_event(event, "");
+    let mut channels: Vec<String> = Vec::new();
+    for (spec,) in specs {
+        let Ok(rule) = serde_json::from_str::<RuleSpec>(&spec)
+            .map_err(|e| e.to_string())
+            .and_then(|s| Rule::new(s).map_err(|e| e.to_string()))
+        else {
+            continue;
+        };
+        if rule.matches(&alert) {
+            channels.extend(rule.spec().channels.iter().cloned());
+        }
+    }
+    channels.sort();
+    channels.dedup();
+    let now = now_ms();
+    let event_ids = serde_json::json!([event.id]).to_string();
+    for channel_id in &channels {
+        sqlx::query(
+            "INSERT INTO alert_outbox (id, org_id, channel_id, event_ids, status, next_attempt_ms, created_ms) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(Delivery::id_for_event(channel_id, &event.id))
+        .bind(&event.org_id)
+        .bind(channel_id)
+        .bind(&event_ids)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(channels.len())
+}
+
+impl Store {
+    /// Adds a channel whose settings the caller has sealed.
+    pub async fn create_alert_channel(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        name: &str,
+        kind: &str,
+        sealed_config: &str,
+    ) -> Result<AlertChannel> {
+        dockwatch_core::org::check_name("channel name", name)?;
+        let c = AlertChannel {
+            id: new_id(),
+            org_id: org_id.to_owned(),
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            config: sealed_config.to_owned(),
+            created_ms: now_ms(),
+        };
+        let mut tx = self.write(actor).await?;
+        sqlx::query(
+            "INSERT INTO alert_channels (id, org_id, name, kind, config, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&c.id)
+        .bind(&c.org_id)
+        .bind(&c.name)
+        .bind(&c.kind)
+        .bind(&c.config)
+        .bind(c.created_ms)
+        .execute(tx.conn())
+        .await
+        .map_err(conflict_on_duplicate("alert channel", name))?;
+        tx.record(
+            Change::new(
+                org_id,
+                "alert.channel.created",
+                target("alert-channel", &c.id, name),
+                format!("added {kind} alert channel {name}"),
+            )
+            .details(serde_json::json!({ "kind": kind })),
+        );
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// The organization's channels, by name.
+    pub async fn alert_channels(&self, org_id: &str) -> Result<Vec<AlertChannel>> {
+        let rows: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, org_id, name, kind, config, created_ms FROM alert_channels WHERE org_id = $1 ORDER BY name",
+        )
+        .bind(org_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(channel).collect())
+    }
+
+    /// A channel by name.
+    pub async fn alert_channel(&self, org_id: &str, name: &str) -> Result<AlertChannel> {
+        let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, org_id, name, kind, config, created_ms FROM alert_channels WHERE org_id = $1 AND name = $2",
+        )
+        .bind(org_id)
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(channel)
+            .ok_or_else(|| StoreError::not_found("alert channel", name))
+    }
+
+    /// A channel by id, if it still exists.
+    pub async fn alert_channel_by_id(&self, id: &str) -> Result<Option<AlertChannel>> {
+        let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, org_id, name, kind, config, created_ms FROM alert_channels WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(channel))
+    }
+
+    /// Removes a channel; rules that sent only to it are left sending nowhere for it.
+    pub async fn delete_alert_channel(&self, actor: &Actor, c: &AlertChannel) -> Result<()> {
+        let mut tx = self.write(actor).await?;
+        sqlx::query("DELETE FROM alert_channels WHERE id = $1")
+            .bind(&c.id)
+            .execute(tx.conn())
+            .await?;
+        tx.record(Change::new(
+            &c.org_id,
+            "alert.channel.deleted",
+            target("alert-channel", &c.id, &c.name),
+            format!("removed alert channel {}", c.name),
+        ));
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a rule (checked by [`Rule::new`]; its channels are ids).
+    pub async fn create_alert_rule(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        mut spec: RuleSpec,
+    ) -> Result<AlertRule> {
+        spec.id = new_id();
+        Rule::new(spec.clone()).map_err(|e| {
+            StoreError::Invalid(dockwatch_core::org::Invalid {
+                field: "rule".into(),
+                message: e.to_string(),
+            })
+        })?;
+        let created_ms = now_ms();
+        let mut tx = self.write(actor).await?;
+        sqlx::query(
+            "INSERT INTO alert_rules (id, org_id, name, spec, created_ms) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&spec.id)
+        .bind(org_id)
+        .bind(&spec.name)
+        .bind(serde_json::to_string(&spec).unwrap_or_default())
+        .bind(created_ms)
+        .execute(tx.conn())
+        .await
+        .map_err(conflict_on_duplicate("alert rule", &spec.name))?;
+        tx.record(
+            Change::new(
+                org_id,
+                "alert.rule.created",
+                target("alert-rule", &spec.id, &spec.name),
+                format!("added alert rule {}", spec.name),
+            )
+            .details(serde_json::to_value(&spec).unwrap_or_default()),
+        );
+        tx.commit().await?;
+        Ok(AlertRule { spec, created_ms })
+    }
+
+    /// The organization's rules, by name.
+    pub async fn alert_rules(&self, org_id: &str) -> Result<Vec<AlertRule>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT spec, created_ms FROM alert_rules WHERE org_id = $1 ORDER BY name",
+        )
+        .bind(org_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(spec, created_ms)| {
+                Ok(AlertRule {
+                    spec: serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt {
+                        what: "alert rule",
+                        message: e.to_string(),
+                    })?,
+                    created_ms,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes a rule by name.
+    pub async fn delete_alert_rule(&self, actor: &Actor, org_id: &str, name: &str) -> Result<()> {
+        let mut tx = self.write(actor).await?;
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM alert_rules WHERE org_id = $1 AND name = $2")
+                .bind(org_id)
+                .bind(name)
+                .fetch_optional(tx.conn())
+                .await?;
+        let id = id.ok_or_else(|| StoreError::not_found("alert rule", name))?;
+        sqlx::query("DELETE FROM alert_rules WHERE id = $1")
+            .bind(&id)
+            .execute(tx.conn())
+            .await?;
+        tx.record(Change::new(
+            org_id,
+            "alert.rule.deleted",
+            target("alert-rule", &id, name),
+            format!("removed alert rule {name}"),
+        ));
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` due deliveries for `lease_ms`, counting the attempt. A claim that is
+    /// never finished (the process died) expires and the row is claimed again, same id.
+    pub async fn claim_deliveries(&self, limit: i64, lease_ms: i64) -> Result<Vec<OutboxRow>> {
+        let now = now_ms();
+        let lock = match self.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE alert_outbox SET lease_until_ms = $1, attempts = attempts + 1, \
+             first_attempt_ms = COALESCE(first_attempt_ms, $2) WHERE id IN (SELECT id FROM alert_outbox \
+             WHERE status = 'pending' AND next_attempt_ms <= $2 AND lease_until_ms <= $2 \
+             ORDER BY next_attempt_ms LIMIT $3{lock}) RETURNING {OUTBOX_COLUMNS}"
+        );
+        let _guard = match self.backend() {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        };
+        let rows: Vec<OutboxTuple> = sqlx::query_as(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(outbox).collect())
+    }
+
+    /// Records an attempt and what comes next; ignored if the row was claimed again since.
+    pub async fn finish_delivery(
+        &self,
+        row: &OutboxRow,
+        log: &AttemptLog,
+        result: &AttemptResult,
+    ) -> Result<()> {
+        let now = now_ms();
+        let (status, next, reason) = match result {
+            AttemptResult::Delivered => ("delivered", row.next_attempt_ms, None),
+            AttemptResult::RetryAt(at) => ("pending", *at, None),
+            AttemptResult::Dead(reason) => ("dead", row.next_attempt_ms, Some(reason.as_str())),
+        };
+        let decision = match result {
+            AttemptResult::Delivered => "delivered".to_owned(),
+            AttemptResult::RetryAt(_) => "retry".to_owned(),
+            AttemptResult::Dead(r) => format!("dead: {r}"),
+        };
+        let _guard = match self.backend() {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        };
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE alert_outbox SET status = $1, next_attempt_ms = $2, lease_until_ms = 0, last_status = $3, \
+             last_latency_ms = $4, last_excerpt = $5, reason = $6 WHERE id = $7 AND attempts = $8",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(log.status)
+        .bind(log.latency_ms)
+        .bind(&log.excerpt)
+        .bind(reason)
+        .bind(&row.id)
+        .bind(row.attempts)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO alert_attempts (delivery_id, attempt, time_ms, status, latency_ms, excerpt, decision) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&row.id)
+        .bind(row.attempts)
+        .bind(now)
+        .bind(log.status)
+        .bind(log.latency_ms)
+        .bind(&log.excerpt)
+        .bind(decision)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An organization's deliveries, newest first, optionally of one channel and/or status.
+    pub async fn deliveries(
+        &self,
+        org_id: &str,
+        channel_id: Option<&str>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM alert_outbox WHERE org_id = $1 AND ($2 = '' OR channel_id = $2) \
+             AND ($3 = '' OR status = $3) ORDER BY created_ms DESC, id LIMIT $4"
+        );
+        let rows: Vec<OutboxTuple> = sqlx::query_as(&sql)
+            .bind(org_id)
+            .bind(channel_id.unwrap_or(""))
+            .bind(status.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(outbox).collect())
+    }
+
+    /// Queues a dead delivery again (same id, fresh dead-letter clock), recorded in the log.
+    pub async fn redeliver(&self, actor: &Actor, org_id: &str, id: &str) -> Result<()> {
+        let mut tx = self.write(actor).await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM alert_outbox WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(tx.conn())
+                .await?;
+        match status.as_deref() {
+            None => return Err(StoreError::not_found("delivery", id)),
+            Some("dead") => {}
+            Some(_) => {
+                return Err(StoreError::Conflict {
+                    kind: "delivery",
+                    name: id.to_owned(),
+                    reason: "is not dead-lettered",
+                });
+            }
+        }
+        sqlx::query(
+            "UPDATE alert_outbox SET status = 'pending', next_attempt_ms = $1, lease_until_ms = 0, \
+             first_attempt_ms = NULL, reason = NULL WHERE id = $2",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+        tx.record(Change::new(
+            org_id,
+            "alert.delivery.redelivered",
+            target("alert-delivery", id, id),
+            format!("queued delivery {id} again"),
+        ));
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Pending deliveries (the queue depth), over all organizations.
+    pub async fn pending_deliveries(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM alert_outbox WHERE status = 'pending'")
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
+    /// Activity-log events by id.
+    pub async fn events_by_id(&self, ids: &[String]) -> Result<Vec<Event>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let sql = format!(
+                "SELECT {} FROM events WHERE id = $1",
+                crate::events::EVENT_COLUMNS
+            );
+            if let Some(row) = sqlx::query(&sql)
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?
+            {
+                out.push(crate::events::event_from_row(&row)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn channel(r: (String, String, String, String, String, i64)) -> AlertChannel {
+    AlertChannel {
+        id: r.0,
+        org_id: r.1,
+        name: r.2,
+        kind: r.3,
+        config: r.4,
+        created_ms: r.5,
+    }
+}
