@@ -67,6 +67,38 @@ pub fn unpacked_dir() -> PathBuf {
     .clone()
 }
 
+/// Compares `actual` with the golden file at `path`; with `UPDATE_GOLDEN` set, rewrites the file
+/// instead. A mismatch panics naming the file and the first differing line.
+pub fn assert_golden(path: &Path, actual: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("golden files live in a folder"))
+            .expect("create golden folder");
+        std::fs::write(path, actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
+    if actual != expected {
+        let line = actual
+            .lines()
+            .zip(expected.lines())
+            .position(|(a, e)| a != e)
+            .unwrap_or_else(|| actual.lines().count().min(expected.lines().count()));
+        panic!(
+            "{} differs from the output at line {}:\n  expected: {:?}\n  actual:   {:?}\n\
+             run with UPDATE_GOLDEN=1 if the change is intended",
+            path.display(),
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,33 +14,7 @@ fn golden_path(format: &str, name: &str) -> PathBuf {
 fn check(format: &str) {
     for (name, report) in fixture::all() {
         let actual = fixture::render(format, &report);
-        let path = golden_path(format, name);
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &actual).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-                path.display()
-            )
-        });
-        if actual != expected {
-            let line = actual
-                .lines()
-                .zip(expected.lines())
-                .position(|(a, e)| a != e)
-                .unwrap_or_else(|| actual.lines().count().min(expected.lines().count()));
-            panic!(
-                "{} differs from the output at line {}:\n  expected: {:?}\n  actual:   {:?}\n\
-                 run with UPDATE_GOLDEN=1 if the change is intended",
-                path.display(),
-                line + 1,
-                expected.lines().nth(line),
-                actual.lines().nth(line)
-            );
-        }
+        dockwatch_testdata::assert_golden(&golden_path(format, name), &actual);
     }
 }
 
