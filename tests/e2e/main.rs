@@ -3,6 +3,7 @@
 mod agent;
 mod alerts;
 mod cli;
+mod console;
 mod db;
 mod fleet;
 mod foundation;

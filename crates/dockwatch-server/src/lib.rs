@@ -8,6 +8,7 @@
 pub mod alert;
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod dns;
 pub mod error;
 pub mod extract;
@@ -101,12 +102,13 @@ impl AppState {
     }
 }
 
-/// The whole application: health, API v1 and its OpenAPI document.
+/// The whole application: health, the web console, API v1 and its OpenAPI document.
 pub fn app(state: AppState) -> Router {
     let (api, doc) = api::v1::router(state.clone());
     let doc = Arc::new(doc);
     Router::new()
         .merge(health::routes())
+        .merge(console::routes())
         .merge(api)
         .route(
             "/api/v1/openapi.json",
