@@ -548,6 +548,11 @@ fn the_console_shows_the_real_data_through_the_api() {
         "the actor: {detail}"
     );
     b.screenshot("event-detail");
+    // The address now names the event; opening it afresh shows the same detail.
+    let address = b.call("GET", "/url", Value::Null).unwrap();
+    assert!(address.as_str().unwrap().contains("event="), "{address}");
+    b.call("POST", "/refresh", json!({})).unwrap();
+    b.wait_text("#event-changes", "private");
 
     // Searching by action pattern through the form.
     b.go(&format!("{url}/#/orgs/default/events"));
@@ -587,6 +592,8 @@ fn the_console_shows_the_real_data_through_the_api() {
     );
     assert!(fleet.contains("false → true"), "required → found: {fleet}");
     b.screenshot("fleet");
+    b.click("#fleet-table tbody tr");
+    b.wait_text("#machine-history-table", "non-compliant");
     b.click("#fleet-status option[value=compliant]");
     b.wait_text("#page-fleet", "No machine is compliant.");
     b.click("#fleet-status option[value=non-compliant]");

@@ -142,6 +142,8 @@ async function route() {
     atLeast: (least) => atLeast(role, least),
     // Replaces the filters in the hash (a new history entry), which redraws the page.
     navigate: (next) => (location.hash = link(org, page, next)),
+    // Records filters in the address without redrawing (a shareable link to what is shown).
+    remember: (next) => history.replaceState(null, "", link(org, page, next)),
     current: () => token === renderToken,
   };
   try {

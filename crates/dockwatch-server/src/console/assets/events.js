@@ -1,6 +1,8 @@
 // The activity log: search (action, actor, target, text, time), newest first, a cursor
-// "Load more", the detail of one event with its before/after, and verifying the hash chain.
-// API: GET /orgs/{org}/events (x-next-cursor), GET /orgs/{org}/events/verify.
+// "Load more", the detail of one event with its before/after (linkable: `event=SEQ` in the hash),
+// and verifying the hash chain.
+// API: GET /orgs/{org}/events (x-next-cursor), GET /orgs/{org}/events/feed?after=SEQ-1&limit=1
+// (one event by its chain position), GET /orgs/{org}/events/verify.
 
 import { get, orgPath, query, request } from "./api.js";
 import { fill, h, heading, notice, show, table, when } from "./dom.js";
@@ -55,17 +57,31 @@ export async function render(view, ctx) {
     if (!ctx.current()) return;
     rows.push(...data);
     cursor = headers.get("x-next-cursor");
-    fill(results, eventTable(rows, detail));
+    fill(results, eventTable(rows, (e) => {
+      ctx.remember({ ...ctx.params, event: e.seq });
+      showDetail(detail, e);
+    }));
     more.hidden = !cursor;
     more.disabled = false;
   };
   more.addEventListener("click", () =>
     load().catch((err) => results.appendChild(notice("error", err.message))),
   );
-  await load();
+  await Promise.all([load(), linked(ctx, detail)]);
 }
 
-function eventTable(rows, detail) {
+/** The event named by `event=SEQ` in the hash, shown even when it is not on the first page. */
+async function linked(ctx, detail) {
+  const seq = Number.parseInt(ctx.params.event, 10);
+  if (!(seq > 0)) return;
+  const page = await get(orgPath(ctx.org, "events", "feed") + query({ after: seq - 1, limit: 1 }));
+  if (!ctx.current()) return;
+  const e = page.events[0];
+  if (e && e.seq === seq) showDetail(detail, e);
+  else fill(detail, notice("error", `There is no event #${seq} in ${ctx.org}.`)).hidden = false;
+}
+
+function eventTable(rows, select) {
   return table(
     [
       ["Time", (e) => when(e.time), "nowrap"],
@@ -80,7 +96,7 @@ function eventTable(rows, detail) {
       empty: "No event matches these filters.",
       onRow: (e, tr) => {
         for (const other of tr.parentNode.children) other.classList.toggle("selected", other === tr);
-        showDetail(detail, e);
+        select(e);
       },
     },
   );
