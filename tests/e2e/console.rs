@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 const TOKEN: &str = "e2e-console-bootstrap-secret";
 const EMAIL: &str = "owner@dockwatch.localhost";
 const PASSWORD: &str = "console-e2e-password";
-const WAIT: Duration = Duration::from_secs(30);
+const MEMBER: &str = "ann@example.com";
+const WAIT: Duration = Duration::from_secs(60);
 
 const POLICY: &str = r#"{"configurationFileVersion": 2,
  "analyticsEnabled": {"locked": true, "value": false},
@@ -184,6 +185,18 @@ fn seed(server: &str, tmp: &Path, receiver_port: u16) {
         &["team", "create", "ops", "--description", "on call"],
     );
     cli(server, &["team", "add-member", "ops", EMAIL]);
+    let invite = cli(
+        server,
+        &[
+            "member", "invite", MEMBER, "--role", "member", "--format", "json",
+        ],
+    );
+    let invite: Value = serde_json::from_str(&invite).unwrap();
+    let invite = invite["token"].as_str().unwrap();
+    cli(
+        server,
+        &["member", "accept", invite, "--password", PASSWORD],
+    );
     cli(
         server,
         &["repo", "create", "web", "--visibility", "private"],
@@ -563,6 +576,16 @@ fn the_console_shows_the_real_data_through_the_api() {
     b.type_into("#filter-action", "Not An Action");
     b.click("#event-search-submit");
     b.wait_text("#page-events", "is not an action name");
+    // Free text and a time window: the last hour's events mentioning the repository.
+    b.type_into("#filter-action", "");
+    b.type_into("#filter-q", "web");
+    b.type_into("#filter-since", "1h");
+    b.click("#event-search-submit");
+    b.wait_text_without("#event-table", "repository.created", "team.");
+    b.type_into("#filter-since", "2000-01-01T00:00:00Z");
+    b.type_into("#filter-until", "2000-01-02T00:00:00Z");
+    b.click("#event-search-submit");
+    b.wait_text("#page-events", "No event matches these filters.");
 
     // The cursor: two per page, "Load more" fetches the next two.
     b.go(&format!("{url}/#/orgs/default/events?limit=2"));
@@ -582,6 +605,7 @@ fn the_console_shows_the_real_data_through_the_api() {
         "{teams}"
     );
     b.wait_text("#repository-table", "public");
+    b.screenshot("people");
 
     // Fleet: the drifting machine, its setting from what to what, the filter and the CSV.
     b.click("#nav-fleet");
@@ -645,4 +669,26 @@ fn the_console_shows_the_real_data_through_the_api() {
         None,
     );
     assert_eq!(status, 401);
+
+    // A member sees what members may read, and is told the rest is not for them.
+    b.type_into("#signin-email", MEMBER);
+    b.type_into("#signin-password", PASSWORD);
+    b.click("#signin-submit");
+    b.wait_text("#member-table", MEMBER);
+    b.click("#nav-events");
+    b.wait_text("#page-events", "needs the owner role");
+    b.click("#nav-alerts");
+    b.wait_text("#delivery-table", "dead");
+    assert!(
+        b.find("#delivery-table .redeliver").is_none(),
+        "members cannot redeliver"
+    );
+    let cookie = b.session_cookie().expect("the member's session");
+    let (status, _, _) = http(
+        "GET",
+        &format!("{url}/api/v1/orgs/default/events"),
+        &[("cookie", &cookie)],
+        None,
+    );
+    assert_eq!(status, 403, "the API refuses the log to members too");
 }
