@@ -18,6 +18,8 @@ const TOKEN: &str = "e2e-console-bootstrap-secret";
 const EMAIL: &str = "owner@dockwatch.localhost";
 const PASSWORD: &str = "console-e2e-password";
 const MEMBER: &str = "ann@example.com";
+/// Shown as text, it reads the same; parsed as HTML, it would lose its tags (and run code).
+const HOSTILE: &str = "on call <img src=x onerror=alert(1)><b>now</b>";
 const WAIT: Duration = Duration::from_secs(60);
 
 const POLICY: &str = r#"{"configurationFileVersion": 2,
@@ -182,7 +184,7 @@ fn seed(server: &str, tmp: &Path, receiver_port: u16) {
     assert_eq!(status, 204, "{body}");
     cli(
         server,
-        &["team", "create", "ops", "--description", "on call"],
+        &["team", "create", "ops", "--description", HOSTILE],
     );
     cli(server, &["team", "add-member", "ops", EMAIL]);
     let invite = cli(
@@ -601,7 +603,7 @@ fn the_console_shows_the_real_data_through_the_api() {
     b.wait_text("#member-table", EMAIL);
     let teams = b.wait_text("#team-table", "ops");
     assert!(
-        teams.contains("on call") && teams.contains(EMAIL),
+        teams.contains(HOSTILE) && teams.contains(EMAIL),
         "{teams}"
     );
     b.wait_text("#repository-table", "public");
