@@ -182,10 +182,7 @@ fn seed(server: &str, tmp: &Path, receiver_port: u16) {
         Some(&json!({ "password": PASSWORD }).to_string()),
     );
     assert_eq!(status, 204, "{body}");
-    cli(
-        server,
-        &["team", "create", "ops", "--description", HOSTILE],
-    );
+    cli(server, &["team", "create", "ops", "--description", HOSTILE]);
     cli(server, &["team", "add-member", "ops", EMAIL]);
     let invite = cli(
         server,
@@ -602,10 +599,7 @@ fn the_console_shows_the_real_data_through_the_api() {
     b.click("#nav-people");
     b.wait_text("#member-table", EMAIL);
     let teams = b.wait_text("#team-table", "ops");
-    assert!(
-        teams.contains(HOSTILE) && teams.contains(EMAIL),
-        "{teams}"
-    );
+    assert!(teams.contains(HOSTILE) && teams.contains(EMAIL), "{teams}");
     b.wait_text("#repository-table", "public");
     b.screenshot("people");
 
