@@ -294,6 +294,8 @@ fn seed(server: &str, tmp: &Path, receiver_port: u16) {
         let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
         (!rows.is_empty()).then_some(())
     });
+    // Last: with two organizations the CLI would need --org.
+    cli(server, &["org", "create", "second"]);
 }
 
 /// A WebDriver session on headless Chromium.
@@ -602,6 +604,11 @@ fn the_console_shows_the_real_data_through_the_api() {
     assert!(teams.contains(HOSTILE) && teams.contains(EMAIL), "{teams}");
     b.wait_text("#repository-table", "public");
     b.screenshot("people");
+    // A second organization: the picker switches to it, same page.
+    b.click("#org-select option[value=second]");
+    b.wait_text("#page-people", "Members (1)");
+    b.click("#org-select option[value=default]");
+    b.wait_text("#page-people", "Members (2)");
 
     // Fleet: the drifting machine, its setting from what to what, the filter and the CSV.
     b.click("#nav-fleet");
