@@ -8,4 +8,5 @@ mod fleet;
 mod foundation;
 mod hostile;
 mod image;
+mod lang_image;
 mod scan;

@@ -1,0 +1,700 @@
+//! Application packages on a real image built here: real distributions from PyPI
+//! (`pip install --target usr/lib/python3.X/site-packages`), real packages from the npm registry
+//! (`npm install` into `/app`, hoisted and nested `node_modules` and a `package-lock.json`), and a
+//! Go program built here with `go build` against two real modules (Debian's `golang-*-dev`
+//! sources, vendored). One umoci layer per ecosystem; also saved as a docker-archive by skopeo
+//! and kept as a folder. The expected packages are what pip, npm and Go themselves report:
+//! `pip list --format json --path`, `npm ls --all --json --long`, `go version -m`.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Bump to rebuild the cached image after changing how it is built.
+const CACHE_VERSION: &str = "lang-v1";
+/// What pip installs (with their dependencies); every version pinned so the licenses below hold.
+const PIP_REQUIREMENTS: &[&str] = &[
+    "requests==2.32.3",
+    "six==1.16.0",
+    "attrs==24.2.0",
+    "packaging==24.1",
+    "certifi==2024.8.30",
+    "charset-normalizer==3.4.0",
+    "idna==3.10",
+    "urllib3==2.2.3",
+];
+/// The SPDX licenses each distribution's METADATA gives (License-Expression, License, or the
+/// license classifiers), as Dockwatch must normalize them.
+const PIP_LICENSES: &[(&str, &[&str])] = &[
+    ("requests", &["Apache-2.0"]),
+    ("six", &["MIT"]),
+    ("attrs", &["MIT"]),
+    // Only the classifiers `Apache Software License` and `BSD License`; the bare BSD classifier
+    // is read as BSD-3-Clause (see docs/language-packages.md).
+    ("packaging", &["Apache-2.0", "BSD-3-Clause"]),
+    ("certifi", &["MPL-2.0"]),
+    ("charset-normalizer", &["MIT"]),
+    ("idna", &["BSD-3-Clause"]),
+    ("urllib3", &["MIT"]),
+];
+/// What npm installs: express brings older `debug`/`ms` copies that cannot be hoisted next to the
+/// top-level `debug@4`, so they are nested; `@types/debug` is scoped and depends on `@types/ms`.
+const NPM_DEPENDENCIES: &[(&str, &str)] = &[
+    ("express", "4.21.2"),
+    ("debug", "4.3.7"),
+    ("@types/debug", "4.1.12"),
+    ("lodash", "4.17.21"),
+];
+/// Go modules vendored from Debian's source packages: (module path, Debian package).
+const GO_MODULES: &[(&str, &str)] = &[
+    ("github.com/google/uuid", "golang-github-google-uuid-dev"),
+    ("github.com/pkg/errors", "golang-github-pkg-errors-dev"),
+];
+/// Where the Go program goes in the image.
+const GO_BINARY: &str = "usr/local/bin/langimage";
+
+/// One package the tools say is installed, as Dockwatch must report it.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    pub found_by: &'static str,
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+    /// The absolute path of the file that evidences it.
+    pub location: String,
+    /// SPDX identifiers; `None` where the format carries no license (Go binaries).
+    pub licenses: Option<Vec<String>>,
+}
+
+/// The built image, cached under `target/dockwatch-e2e/`.
+pub struct LangImage {
+    /// The final filesystem as a folder.
+    pub rootfs: PathBuf,
+    /// The OCI layout written by umoci (one tag, `lang`).
+    pub oci: PathBuf,
+    /// The same image as a `docker save` archive, written by skopeo.
+    pub archive: PathBuf,
+    /// Every package pip, npm and Go report, installed copies and lockfile entries.
+    pub expected: Vec<Expected>,
+}
+
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dockwatch-e2e")
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Whether a failed pip or npm run failed for want of its registry (the only reason to skip).
+fn registry_unreachable(stderr: &str) -> bool {
+    [
+        "NewConnectionError",
+        "Temporary failure in name resolution",
+        "Name or service not known",
+        "Network is unreachable",
+        "ENOTFOUND",
+        "EAI_AGAIN",
+        "ECONNREFUSED",
+        "ECONNRESET",
+        "ETIMEDOUT",
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+    ]
+    .iter()
+    .any(|needle| stderr.contains(needle))
+}
+
+/// Runs an installer; `false` (after saying why) when its registry cannot be reached.
+fn install(cmd: &mut Command, what: &str) -> bool {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        return true;
+    }
+    if registry_unreachable(&stderr) {
+        eprintln!("SKIPPED: the {what} registry is unreachable: {stderr}");
+        return false;
+    }
+    panic!(
+        "{cmd:?} failed: {}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// `python3.X` of the interpreter pip runs under.
+fn python_dir_name() -> String {
+    let out = run(Command::new("python3").args([
+        "-c",
+        "import sys; print(f'python{sys.version_info[0]}.{sys.version_info[1]}')",
+    ]));
+    String::from_utf8(out).unwrap().trim().to_owned()
+}
+
+/// Installs the PyPI distributions; writes `pip list` beside the rootfs.
+fn install_python(rootfs: &Path, refs: &Path) -> bool {
+    let site = rootfs.join(format!("usr/lib/{}/site-packages", python_dir_name()));
+    if !install(
+        Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--no-cache-dir"])
+            .args(["--disable-pip-version-check", "--no-compile"])
+            .args(["--timeout", "30", "--retries", "1", "--target"])
+            .arg(&site)
+            .args(PIP_REQUIREMENTS),
+        "PyPI",
+    ) {
+        return false;
+    }
+    let list = run(Command::new("python3")
+        .args(["-m", "pip", "list", "--format", "json", "--path"])
+        .arg(&site));
+    std::fs::write(refs.join("pip-list.json"), list).unwrap();
+    true
+}
+
+/// Installs the npm packages into `/app`; writes `npm ls` beside the rootfs.
+fn install_npm(rootfs: &Path, refs: &Path) -> bool {
+    let app = rootfs.join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    let dependencies: serde_json::Map<String, Value> = NPM_DEPENDENCIES
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), Value::from(*v)))
+        .collect();
+    let manifest = serde_json::json!({
+        "name": "lang-image-app", "version": "1.0.0", "private": true,
+        "dependencies": dependencies,
+    });
+    std::fs::write(app.join("package.json"), manifest.to_string()).unwrap();
+    if !install(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--ignore-scripts"])
+            .args(["--loglevel=error", "--fetch-retries=1"])
+            .current_dir(&app),
+        "npm",
+    ) {
+        return false;
+    }
+    let ls = run(Command::new("npm")
+        .args(["ls", "--all", "--json", "--long"])
+        .current_dir(&app));
+    std::fs::write(refs.join("npm-ls.json"), ls).unwrap();
+    true
+}
+
+/// The upstream version of an installed Debian package (`1.3.0-1` → `1.3.0`).
+fn debian_upstream_version(package: &str) -> Option<String> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f", "${Status} ${Version}", package])
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let version = text.strip_prefix("install ok installed ")?;
+    let upstream = version.split(':').next_back()?.rsplit_once('-')?.0;
+    Some(upstream.to_owned())
+}
+
+/// Builds the Go program (main module, two vendored modules, one module replaced by a local
+/// folder) into the rootfs; writes `go version -m` beside it. `false` when Go or the module
+/// sources are missing (`.ci/run` installs them).
+fn build_go(rootfs: &Path, refs: &Path, work: &Path) -> bool {
+    let mut modules = Vec::new();
+    for (path, deb) in GO_MODULES {
+        let source = Path::new("/usr/share/gocode/src").join(path);
+        match debian_upstream_version(deb) {
+            Some(v) if have("go") && source.is_dir() => modules.push((*path, v, source)),
+            _ => {
+                eprintln!(
+                    "SKIPPED (Go part): needs `go` and {deb} (apt-get install golang-go {deb})"
+                );
+                return false;
+            }
+        }
+    }
+    let src = work.join("go-src");
+    let vendor = src.join("vendor");
+    std::fs::create_dir_all(src.join("greeting")).unwrap();
+    let mut go_mod = String::from("module example.com/langimage\n\ngo 1.19\n\nrequire (\n");
+    go_mod.push_str("\texample.com/greeting v0.0.0\n");
+    let mut modules_txt = String::from(
+        "# example.com/greeting v0.0.0 => ./greeting\n## explicit; go 1.19\nexample.com/greeting\n",
+    );
+    let mut imports = String::new();
+    for (path, version, source) in &modules {
+        go_mod.push_str(&format!("\t{path} v{version}\n"));
+        modules_txt.push_str(&format!("# {path} v{version}\n## explicit\n{path}\n"));
+        imports.push_str(&format!("\t\"{path}\"\n"));
+        let target = vendor.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        run(Command::new("cp").arg("-r").arg(source).arg(&target));
+    }
+    go_mod.push_str(")\n\nreplace example.com/greeting => ./greeting\n");
+    modules_txt.push_str("# example.com/greeting => ./greeting\n");
+    std::fs::write(src.join("go.mod"), go_mod).unwrap();
+    std::fs::write(
+        src.join("greeting/go.mod"),
+        "module example.com/greeting\n\ngo 1.19\n",
+    )
+    .unwrap();
+    let greeting = "package greeting\n\nfunc Hello() string { return \"hello\" }\n";
+    std::fs::write(src.join("greeting/greeting.go"), greeting).unwrap();
+    std::fs::create_dir_all(vendor.join("example.com/greeting")).unwrap();
+    std::fs::write(
+        vendor.join("example.com/greeting/go.mod"),
+        "module example.com/greeting\n\ngo 1.19\n",
+    )
+    .unwrap();
+    std::fs::write(vendor.join("example.com/greeting/greeting.go"), greeting).unwrap();
+    std::fs::write(vendor.join("modules.txt"), modules_txt).unwrap();
+    std::fs::write(
+        src.join("main.go"),
+        format!(
+            "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/greeting\"\n{imports})\n\n\
+             func main() {{\n\tfmt.Println(greeting.Hello(), uuid.NewString(), errors.New(\"e2e\"))\n}}\n"
+        ),
+    )
+    .unwrap();
+    let binary = rootfs.join(GO_BINARY);
+    std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
+    run(Command::new("go")
+        .args(["build", "-trimpath", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .current_dir(&src)
+        .env("GOFLAGS", "-mod=vendor")
+        .env("GOPROXY", "off")
+        .env("CGO_ENABLED", "0")
+        .env("GOPATH", work.join("gopath"))
+        .env("GOCACHE", cache_dir().join("go-build-cache")));
+    let info = run(Command::new("go").args(["version", "-m"]).arg(&binary));
+    std::fs::write(refs.join("go-version-m.txt"), info).unwrap();
+    true
+}
+
+/// Adds `paths` (relative to `rootfs`) to the image as one new layer, with umoci's
+/// unpack/repack (its `insert` writes truncated layers in 0.4.7).
+fn umoci_layer(oci: &Path, rootfs: &Path, paths: &[&str], work: &Path) {
+    let bundle = work.join("bundle");
+    let _ = std::fs::remove_dir_all(&bundle);
+    let image = format!("{}:lang", oci.display());
+    run(Command::new("umoci")
+        .args(["unpack", "--image", &image])
+        .arg(&bundle));
+    for path in paths {
+        let target = bundle.join("rootfs").join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        run(Command::new("cp")
+            .arg("-a")
+            .arg(rootfs.join(path))
+            .arg(&target));
+    }
+    run(Command::new("umoci")
+        .args(["repack", "--image", &image])
+        .arg(&bundle));
+    std::fs::remove_dir_all(&bundle).unwrap();
+}
+
+/// Builds (or reuses) the image. `None` (after saying why) when a registry is unreachable or
+/// umoci/skopeo are missing.
+pub fn lang_image() -> Option<&'static LangImage> {
+    static IMAGE: OnceLock<Option<LangImage>> = OnceLock::new();
+    IMAGE.get_or_init(build).as_ref()
+}
+
+fn build() -> Option<LangImage> {
+    let dir = cache_dir().join(format!("image-{CACHE_VERSION}"));
+    if !dir.join(".complete").exists() {
+        for tool in ["umoci", "skopeo", "python3", "npm"] {
+            if !have(tool) {
+                eprintln!("SKIPPED: {tool} is not installed; the language image needs it");
+                return None;
+            }
+        }
+        std::fs::create_dir_all(cache_dir()).unwrap();
+        let staging = tempfile::tempdir_in(cache_dir()).unwrap();
+        let (rootfs, refs) = (staging.path().join("rootfs"), staging.path().join("refs"));
+        std::fs::create_dir_all(&rootfs).unwrap();
+        std::fs::create_dir_all(&refs).unwrap();
+        if !install_python(&rootfs, &refs) || !install_npm(&rootfs, &refs) {
+            return None;
+        }
+        let work = tempfile::tempdir().unwrap();
+        let go_built = build_go(&rootfs, &refs, work.path());
+        let oci = staging.path().join("oci");
+        run(Command::new("umoci").args(["init", "--layout"]).arg(&oci));
+        run(Command::new("umoci")
+            .args(["new", "--image"])
+            .arg(format!("{}:lang", oci.display())));
+        umoci_layer(&oci, &rootfs, &["usr/lib"], work.path());
+        umoci_layer(&oci, &rootfs, &["app"], work.path());
+        if go_built {
+            umoci_layer(&oci, &rootfs, &[GO_BINARY], work.path());
+        }
+        run(Command::new("skopeo")
+            .args(["copy", "--quiet"])
+            .arg(format!("oci:{}:lang", oci.display()))
+            .arg(format!(
+                "docker-archive:{}:dockwatch/lang:v1",
+                staging.path().join("image.docker.tar").display()
+            )));
+        std::fs::write(staging.path().join(".complete"), b"").unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::rename(staging.keep(), &dir).unwrap();
+    }
+    let rootfs = dir.join("rootfs");
+    let expected = expected(&rootfs, &dir.join("refs"));
+    Some(LangImage {
+        oci: dir.join("oci"),
+        archive: dir.join("image.docker.tar"),
+        rootfs,
+        expected,
+    })
+}
+
+/// What pip, npm and Go report, as the packages Dockwatch must find.
+fn expected(rootfs: &Path, refs: &Path) -> Vec<Expected> {
+    let mut out = Vec::new();
+    // pip: one dist-info folder per distribution (the wheel spec's `name_with_underscores`).
+    let pip: Value =
+        serde_json::from_slice(&std::fs::read(refs.join("pip-list.json")).unwrap()).unwrap();
+    let site = format!("usr/lib/{}/site-packages", python_dir_name());
+    let folders: Vec<String> = std::fs::read_dir(rootfs.join(&site))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for dist in pip.as_array().unwrap() {
+        let name = dist["name"].as_str().unwrap();
+        let version = dist["version"].as_str().unwrap();
+        let folder_name = format!("{}-{version}.dist-info", name.replace('-', "_")).to_lowercase();
+        let folder = folders
+            .iter()
+            .find(|f| f.to_lowercase() == folder_name)
+            .unwrap_or_else(|| panic!("no {folder_name} in {folders:?}"));
+        let licenses = PIP_LICENSES
+            .iter()
+            .find(|(n, _)| *n == name.to_lowercase())
+            .map(|(_, l)| l.iter().map(|s| (*s).to_owned()).collect())
+            .unwrap_or_else(|| panic!("add the licenses of {name} to PIP_LICENSES"));
+        out.push(Expected {
+            found_by: "python",
+            name: name.to_owned(),
+            version: version.to_owned(),
+            purl: format!(
+                "pkg:pypi/{}@{version}",
+                name.to_lowercase().replace('_', "-")
+            ),
+            location: format!("/{site}/{folder}/METADATA"),
+            licenses: Some(licenses),
+        });
+    }
+    // npm: every installed copy at its path, and each name@version once in the lockfile.
+    let ls: Value =
+        serde_json::from_slice(&std::fs::read(refs.join("npm-ls.json")).unwrap()).unwrap();
+    assert!(ls.get("problems").is_none(), "npm ls: {}", ls["problems"]);
+    let app = ls["path"].as_str().unwrap().to_owned();
+    let mut stack = vec![&ls];
+    let mut lock = BTreeMap::new();
+    while let Some(node) = stack.pop() {
+        let Some(deps) = node["dependencies"].as_object() else {
+            continue;
+        };
+        for (name, dep) in deps {
+            stack.push(dep);
+            let version = dep["version"].as_str().unwrap().to_owned();
+            let path = dep["path"].as_str().unwrap();
+            let relative = path.strip_prefix(&app).unwrap();
+            let purl = match name.split_once('/') {
+                Some((scope, bare)) => {
+                    format!("pkg:npm/{}/{bare}@{version}", scope.replace('@', "%40"))
+                }
+                None => format!("pkg:npm/{name}@{version}"),
+            };
+            let licenses = Some(
+                dep["license"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect(),
+            );
+            let package = Expected {
+                found_by: "npm",
+                name: name.clone(),
+                version: version.clone(),
+                purl,
+                location: format!("/app{relative}/package.json"),
+                licenses,
+            };
+            lock.entry((name.clone(), version))
+                .or_insert_with(|| Expected {
+                    location: "/app/package-lock.json".into(),
+                    ..package.clone()
+                });
+            out.push(package);
+        }
+    }
+    out.extend(lock.into_values());
+    // Go: `go version -m`: the toolchain, the main module, each dep (a `=>` line replaces it).
+    if let Ok(info) = std::fs::read_to_string(refs.join("go-version-m.txt")) {
+        let binary = format!("/{GO_BINARY}");
+        let mut go = |name: &str, version: &str, purl_version: &str| {
+            out.push(Expected {
+                found_by: "golang",
+                name: name.to_owned(),
+                version: version.to_owned(),
+                purl: format!("pkg:golang/{name}@{purl_version}"),
+                location: binary.clone(),
+                licenses: None,
+            });
+        };
+        let toolchain = info.lines().next().unwrap().rsplit(' ').next().unwrap();
+        go("stdlib", toolchain, toolchain.trim_start_matches("go"));
+        let lines: Vec<Vec<&str>> = info
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').filter(|f| !f.is_empty()).collect())
+            .collect();
+        for (i, fields) in lines.iter().enumerate() {
+            match fields.as_slice() {
+                ["mod", path, version, ..] => go(path, version, version),
+                ["dep", path, version, ..] => match lines.get(i + 1).map(Vec::as_slice) {
+                    // Replaced by a local folder: the module keeps its path, without a version.
+                    Some(["=>", folder, ..]) if folder.starts_with('.') => {
+                        go(path, "(devel)", "(devel)")
+                    }
+                    Some(["=>", new_path, new_version, ..]) => {
+                        go(new_path, new_version, new_version)
+                    }
+                    _ => go(path, version, version),
+                },
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The real binary's SBOM of `source` in `format`, parsed; its stderr must carry no warning.
+pub fn sbom(source: &str, format: &str) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
+        .args(["sbom", source, "--format", format])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "dockwatch sbom {source}: {stderr}");
+    assert!(
+        !stderr.contains("WARN"),
+        "dockwatch sbom {source}: {stderr}"
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The sources the image is read from: the folder, the OCI layout, the docker-archive.
+fn sources(image: &LangImage) -> [String; 3] {
+    [
+        format!("dir:{}", image.rootfs.display()),
+        format!("oci-dir:{}", image.oci.display()),
+        format!("docker-archive:{}", image.archive.display()),
+    ]
+}
+
+/// `found_by name@version purl location` of each language package of a native JSON SBOM, one
+/// row per location that is not a supporting file (`RECORD` beside `METADATA`).
+fn found_rows(sbom: &Value) -> BTreeSet<String> {
+    let mut rows = BTreeSet::new();
+    for p in sbom["packages"].as_array().unwrap() {
+        let found_by = p["foundBy"].as_str().unwrap();
+        if !["python", "npm", "golang"].contains(&found_by) {
+            continue;
+        }
+        for l in p["locations"].as_array().unwrap() {
+            let path = l["path"].as_str().unwrap();
+            if path.ends_with(".dist-info/RECORD") {
+                continue;
+            }
+            rows.insert(format!(
+                "{found_by} {}@{} {} {path}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                p["purl"].as_str().unwrap()
+            ));
+        }
+    }
+    rows
+}
+
+fn expected_rows(image: &LangImage) -> BTreeSet<String> {
+    image
+        .expected
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}@{} {} {}",
+                e.found_by, e.name, e.version, e.purl, e.location
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_package_pip_npm_and_go_report_is_found_in_every_packaging() {
+    let Some(image) = lang_image() else {
+        return;
+    };
+    let expected = expected_rows(image);
+    let count = |by: &str| image.expected.iter().filter(|e| e.found_by == by).count();
+    // The image really has what this test is about.
+    assert!(count("python") >= PIP_REQUIREMENTS.len(), "{expected:#?}");
+    assert!(count("npm") > 100, "{expected:#?}");
+    assert!(
+        image
+            .expected
+            .iter()
+            .any(|e| e.location.matches("/node_modules/").count() >= 3),
+        "no nested node_modules: {expected:#?}"
+    );
+    assert!(image.expected.iter().any(|e| e.name.starts_with('@')));
+    if have("go") {
+        assert!(count("golang") >= 2 + GO_MODULES.len() + 1, "{expected:#?}");
+    }
+    for source in sources(image) {
+        let sbom = sbom(&source, "json");
+        let found = found_rows(&sbom);
+        let missing: Vec<_> = expected.difference(&found).collect();
+        let extra: Vec<_> = found.difference(&expected).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{source}:\nmissing {missing:#?}\nextra {extra:#?}"
+        );
+        assert_eq!(sbom["warnings"], serde_json::json!([]), "{source}");
+    }
+}
+
+#[test]
+fn each_layer_is_credited_with_its_own_packages() {
+    let Some(image) = lang_image() else {
+        return;
+    };
+    let sbom = sbom(&format!("oci-dir:{}", image.oci.display()), "json");
+    let layers: Vec<&str> = sbom["source"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["diffID"].as_str().unwrap())
+        .collect();
+    // umoci's empty base, then Python, npm, Go (when built), in that order.
+    let layer_of = |found_by: &str| {
+        let p = sbom["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["foundBy"] == found_by)
+            .unwrap_or_else(|| panic!("no {found_by} package"));
+        p["locations"][0]["layerDiffID"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let python = layers.iter().position(|l| *l == layer_of("python"));
+    let npm = layers.iter().position(|l| *l == layer_of("npm"));
+    assert!(python.is_some() && npm > python, "{layers:?}");
+    if image.expected.iter().any(|e| e.found_by == "golang") {
+        let go = layers.iter().position(|l| *l == layer_of("golang"));
+        assert!(go > npm, "{layers:?}");
+    }
+}
+
+/// The licenses of a CycloneDX component: SPDX ids (`license.id`) or expressions.
+fn cyclonedx_licenses(component: &Value) -> Vec<String> {
+    component["licenses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            l["license"]["id"]
+                .as_str()
+                .or(l["expression"].as_str())
+                .unwrap_or_else(|| panic!("not an SPDX license: {l} in {component}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn cyclonedx_and_spdx_carry_spdx_licenses_and_evidence_paths() {
+    let Some(image) = lang_image() else {
+        return;
+    };
+    for source in [
+        format!("dir:{}", image.rootfs.display()),
+        format!("oci-dir:{}", image.oci.display()),
+    ] {
+        let cdx = sbom(&source, "cyclonedx-json");
+        let components = cdx["components"].as_array().unwrap();
+        let spdx = sbom(&source, "spdx-json");
+        let packages = spdx["packages"].as_array().unwrap();
+        for e in &image.expected {
+            // CycloneDX: the component with this purl whose evidence is this file.
+            let component = components
+                .iter()
+                .find(|c| {
+                    c["purl"] == e.purl.as_str()
+                        && c["evidence"]["occurrences"]
+                            .as_array()
+                            .is_some_and(|o| o.iter().any(|o| o["location"] == e.location.as_str()))
+                })
+                .unwrap_or_else(|| panic!("{source}: no CycloneDX component for {e:?}"));
+            let mut licenses = cyclonedx_licenses(component);
+            licenses.sort();
+            let mut want = e.licenses.clone().unwrap_or_default();
+            want.sort();
+            assert_eq!(licenses, want, "{source}: CycloneDX licenses of {e:?}");
+            // SPDX: the package with this purl whose sourceInfo names this file.
+            let package = packages
+                .iter()
+                .find(|p| {
+                    p["externalRefs"].as_array().is_some_and(|refs| {
+                        refs.iter().any(|r| {
+                            r["referenceType"] == "purl" && r["referenceLocator"] == e.purl.as_str()
+                        })
+                    }) && p["sourceInfo"]
+                        .as_str()
+                        .is_some_and(|s| s.contains(&e.location))
+                })
+                .unwrap_or_else(|| panic!("{source}: no SPDX package for {e:?}"));
+            let declared = package["licenseDeclared"].as_str().unwrap();
+            match &e.licenses {
+                Some(want) => {
+                    let mut terms: Vec<&str> = declared.split(" AND ").collect();
+                    terms.sort();
+                    let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
+                    want.sort();
+                    assert_eq!(terms, want, "{source}: SPDX licenseDeclared of {e:?}");
+                }
+                None => assert_eq!(declared, "NOASSERTION", "{source}: {e:?}"),
+            }
+        }
+        // SPDX license ids only: nothing fell back to a LicenseRef.
+        assert!(
+            spdx["hasExtractedLicensingInfos"]
+                .as_array()
+                .is_none_or(|l| l.is_empty()),
+            "{source}: {}",
+            spdx["hasExtractedLicensingInfos"]
+        );
+    }
+}
