@@ -21,12 +21,43 @@ pub(crate) fn parent(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
-/// A warning about `path` (relative, as in the [`crate::fs::FileSet`]).
+/// The longest warning message kept: parsers' errors may quote the offending line, and a hostile
+/// file's line can be megabytes long.
+const MAX_WARNING_CHARS: usize = 400;
+
+/// A warning about `path` (relative, as in the [`crate::fs::FileSet`]); a message longer than
+/// [`MAX_WARNING_CHARS`] is cut, saying so.
 pub(crate) fn warning(path: &str, message: impl Into<String>) -> Warning {
+    let mut message = message.into();
+    if let Some((cut, _)) = message.char_indices().nth(MAX_WARNING_CHARS) {
+        let total = message.len();
+        message.truncate(cut);
+        message.push_str(&format!("… (message of {total} bytes cut)"));
+    }
     Warning {
         path: format!("/{}", path.trim_start_matches('/')),
-        message: message.into(),
+        message,
     }
+}
+
+/// A TOML parse error as one short line: `line L, column C: what` (the error's own text
+/// quotes the whole offending line).
+pub(crate) fn toml_reason(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim();
+    let Some(span) = error.span() else {
+        return message.to_owned();
+    };
+    let before = &text.as_bytes()[..span.start.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    format!("line {line}, column {column}: {message}")
 }
 
 /// The location of a kept file.
@@ -610,6 +641,27 @@ mod tests {
     use super::testkit;
     use crate::fs::FileSet;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn long_warnings_are_cut_and_toml_errors_are_one_short_line() {
+        let long = super::warning("a/b", "x".repeat(100_000));
+        assert!(long.message.chars().count() < 500, "{}", long.message.len());
+        assert!(long.message.ends_with("(message of 100000 bytes cut)"));
+        assert_eq!(super::warning("/a/b", "short").message, "short");
+        // A line nested past the parser's recursion limit, quoted whole by the error's Display.
+        let text = format!("a = 1\nx = {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let error = toml::from_str::<toml::Table>(&text).unwrap_err();
+        assert!(error.to_string().len() > 10_000);
+        let reason = super::toml_reason(&text, &error);
+        assert!(reason.starts_with("line 2, column "), "{reason}");
+        assert!(reason.ends_with("recursion limit exceeded"), "{reason}");
+        let text = "[[package]]\nname = \"é\"\nversion = \"1.0\n";
+        let error = toml::from_str::<toml::Table>(text).unwrap_err();
+        assert_eq!(
+            super::toml_reason(text, &error),
+            "line 3, column 15: invalid basic string"
+        );
+    }
 
     /// The language catalogers (the OS ones are tested in their own modules).
     fn language_catalogers() -> Vec<Box<dyn Cataloger>> {

@@ -132,7 +132,7 @@ fn pipfile(text: &str) -> Result<Vec<(String, String)>, String> {
 /// `name` and `version` of every table in the array `key` (`[[package]]` / `[[packages]]`);
 /// entries without a version (local projects without one) are skipped.
 fn toml_packages(text: &str, key: &str) -> Result<Vec<(String, String)>, String> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let doc: toml::Table = toml::from_str(text).map_err(|e| langpkg::toml_reason(text, &e))?;
     let Some(list) = doc.get(key).and_then(|p| p.as_array()) else {
         return Ok(Vec::new());
     };
