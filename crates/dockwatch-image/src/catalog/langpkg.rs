@@ -791,30 +791,46 @@ mod tests {
         assert!(runs > 5000, "{runs}");
     }
 
-    /// `file -> package count` of the "Scanned … file and found N packages" lines of
-    /// osv-scanner's source-scan snapshot.
-    fn osv_scanner_counts() -> BTreeMap<String, usize> {
-        let snap = dockwatch_testdata::fixture(
+    /// Every osv-scanner snapshot that counts the packages of a lockfile, with the folder its
+    /// `<rootdir>` stands for: the source scan, the scan command's and the main command's.
+    const OSV_SNAPSHOTS: &[(&str, &str)] = &[
+        (
             "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source/__snapshots__/command_test.snap",
-        );
-        let text = std::fs::read_to_string(snap).unwrap();
+            "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source",
+        ),
+        (
+            "osv-scanner/cmd-scan/cmd/osv-scanner/scan/__snapshots__/command_test.snap",
+            "osv-scanner/cmd-scan/cmd/osv-scanner/scan",
+        ),
+        (
+            "osv-scanner/cmd-scan/cmd/osv-scanner/__snapshots__/main_test.snap",
+            "osv-scanner/cmd-scan/cmd/osv-scanner",
+        ),
+    ];
+
+    /// `file -> package count` of the "Scanned … file and found N packages" lines of
+    /// osv-scanner's snapshots; `file` is relative to the fixtures.
+    fn osv_scanner_counts() -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
-        for line in text.lines() {
-            let Some(rest) = line.strip_prefix("Scanned <rootdir>/testdata/") else {
-                continue;
-            };
-            let Some((file, count)) = rest.split_once(" file and found ") else {
-                continue;
-            };
-            if let Some(n) = count.split_whitespace().next().and_then(|n| n.parse().ok()) {
-                out.insert(file.to_owned(), n);
+        for (snapshot, root) in OSV_SNAPSHOTS {
+            let text = std::fs::read_to_string(dockwatch_testdata::fixture(snapshot)).unwrap();
+            for line in text.lines() {
+                let Some(rest) = line.strip_prefix("Scanned <rootdir>/") else {
+                    continue;
+                };
+                let Some((file, count)) = rest.split_once(" file and found ") else {
+                    continue;
+                };
+                if let Some(n) = count.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                    out.insert(format!("{root}/{file}"), n);
+                }
             }
         }
         out
     }
 
     #[test]
-    fn osv_scanner_source_scan_counts() {
+    fn osv_scanner_snapshot_counts() {
         // Differences, with the reason (docs/language-packages.md repeats them).
         let documented: BTreeMap<&str, usize> = BTreeMap::from([
             // osv-scanner adds `stdlib` from the `go` directive, a minimum language version
@@ -832,15 +848,19 @@ mod tests {
             ("locks-scalibr/uv.lock", 3),
         ]);
         let base = "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source/testdata";
+        let documented: BTreeMap<String, usize> = documented
+            .into_iter()
+            .map(|(k, v)| (format!("{base}/{k}"), v))
+            .collect();
         let catalogers = language_catalogers();
         let mut compared = 0;
         let mut diffs = BTreeMap::new();
         for (file, want) in osv_scanner_counts() {
-            let path = dockwatch_testdata::fixture(&format!("{base}/{file}"));
+            let path = dockwatch_testdata::fixture(&file);
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
-            let image_path = format!("src/{file}");
+            let image_path = format!("src/{}", file.rsplit("/testdata/").next().unwrap());
             let mut found = None;
             for c in &catalogers {
                 if c.wants(&image_path) {
@@ -859,10 +879,6 @@ mod tests {
                 diffs.insert(file.clone(), found);
             }
         }
-        let documented: BTreeMap<String, usize> = documented
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
         assert_eq!(diffs, documented, "file -> our count, where it differs");
         assert!(compared > 20, "{compared}");
     }

@@ -133,6 +133,55 @@ mod tests {
         assert!(jquery.iter().all(|p| p.licenses == ["MIT"]));
     }
 
+    /// Trivy's CycloneDX golden of the same fixture: the same packages, with the same purls, and
+    /// the licenses it gives are ours too.
+    #[test]
+    fn trivy_npm_cyclonedx_purls_and_licenses() {
+        let golden = dockwatch_testdata::fixture(
+            "trivy/integration/integration/testdata/npm-cyclonedx.json.golden",
+        );
+        let bom: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(golden).unwrap()).unwrap();
+        let libraries: Vec<&serde_json::Value> = bom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "library")
+            .collect();
+        let expected: Vec<String> = libraries
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}@{}",
+                    c["name"].as_str().unwrap(),
+                    c["version"].as_str().unwrap()
+                )
+            })
+            .collect();
+        let out = check(
+            &[(&format!("{TRIVY_REPO}/npm"), "app")],
+            &expected,
+            &["+z-lock@1.0.0"],
+        );
+        for c in libraries {
+            let ours: Vec<_> = out
+                .packages
+                .iter()
+                .filter(|p| c["purl"] == p.purl.as_str())
+                .collect();
+            assert!(!ours.is_empty(), "no package with the purl of {c}");
+            let theirs: Vec<&str> = c["licenses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| l["license"]["id"].as_str().unwrap())
+                .collect();
+            if !theirs.is_empty() {
+                assert!(ours.iter().all(|p| p.licenses == theirs), "{c}: {ours:?}");
+            }
+        }
+    }
+
     #[test]
     fn trivy_npm_with_dev_dependencies() {
         // The development-only z-lock is installed in node_modules, so it is found there.
