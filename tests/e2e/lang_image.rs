@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Bump to rebuild the cached image after changing how it is built.
-const CACHE_VERSION: &str = "lang-v1";
+const CACHE_VERSION: &str = "lang-v2";
 /// What pip installs (with their dependencies); every version pinned so the licenses below hold.
 const PIP_REQUIREMENTS: &[&str] = &[
     "requests==2.32.3",
@@ -149,7 +149,9 @@ fn python_dir_name() -> String {
 
 /// Installs the PyPI distributions; writes `pip list` beside the rootfs.
 fn install_python(rootfs: &Path, refs: &Path) -> bool {
-    let site = rootfs.join(format!("usr/lib/{}/site-packages", python_dir_name()));
+    let relative = format!("usr/lib/{}/site-packages", python_dir_name());
+    std::fs::write(refs.join("site-packages"), &relative).unwrap();
+    let site = rootfs.join(relative);
     if !install(
         Command::new("python3")
             .args(["-m", "pip", "install", "--quiet", "--no-cache-dir"])
@@ -372,7 +374,7 @@ fn expected(rootfs: &Path, refs: &Path) -> Vec<Expected> {
     // pip: one dist-info folder per distribution (the wheel spec's `name_with_underscores`).
     let pip: Value =
         serde_json::from_slice(&std::fs::read(refs.join("pip-list.json")).unwrap()).unwrap();
-    let site = format!("usr/lib/{}/site-packages", python_dir_name());
+    let site = std::fs::read_to_string(refs.join("site-packages")).unwrap();
     let folders: Vec<String> = std::fs::read_dir(rootfs.join(&site))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
