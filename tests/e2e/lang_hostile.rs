@@ -47,7 +47,13 @@ fn hostile_files() -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> {
         ),
         ("META-INF/MANIFEST.MF", &zeros),
     ]);
+    let egg_bomb = zip_of(&[("EGG-INFO/PKG-INFO", &zeros)]);
     drop(zeros);
+    let mut truncated_jar = zip_of(&[(
+        "META-INF/maven/org.example/cut/pom.properties",
+        &pom_properties("cut", "1.0.0"),
+    )]);
+    truncated_jar.truncate(truncated_jar.len() / 2);
     // Each level holds its own pom.properties and the next level.
     let mut deep = zip_of(&[(
         "META-INF/maven/org.example/level-9/pom.properties",
@@ -95,6 +101,17 @@ fn hostile_files() -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> {
             Some("manifest-bomb@2.0.0"),
         ),
         ("opt/app/deep.jar", deep, Some("level-0@0.0.0")),
+        (
+            "opt/app/not-a-zip.jar",
+            b"PK\x03\x04 this is no zip archive".to_vec(),
+            None,
+        ),
+        ("opt/app/truncated.jar", truncated_jar, None),
+        (
+            "usr/lib/python3.11/site-packages/bomb-1.0-py3.11.egg",
+            egg_bomb,
+            None,
+        ),
         (
             "app/node_modules/deep-json/package.json",
             deep_json.into_bytes(),
