@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Bump to rebuild the cached image after changing how it is built.
-const CACHE_VERSION: &str = "lang-v2";
+const CACHE_VERSION: &str = "lang-v3";
 /// What pip installs (with their dependencies); every version pinned so the licenses below hold.
 const PIP_REQUIREMENTS: &[&str] = &[
     "requests==2.32.3",
@@ -52,6 +52,8 @@ const GO_MODULES: &[(&str, &str)] = &[
     ("github.com/google/uuid", "golang-github-google-uuid-dev"),
     ("github.com/pkg/errors", "golang-github-pkg-errors-dev"),
 ];
+/// A module replaced by another module (a fork), as `go.mod`'s `replace` writes it.
+const GO_FORK: (&str, &str, &str) = ("github.com/google/uuid", "example.com/uuid-fork", "v1.3.1");
 /// Where the Go program goes in the image.
 const GO_BINARY: &str = "usr/local/bin/langimage";
 
@@ -211,9 +213,9 @@ fn debian_upstream_version(package: &str) -> Option<String> {
     Some(upstream.to_owned())
 }
 
-/// Builds the Go program (main module, two vendored modules, one module replaced by a local
-/// folder) into the rootfs; writes `go version -m` beside it. `false` when Go or the module
-/// sources are missing (`.ci/run` installs them).
+/// Builds the Go program (main module, two vendored modules, one of them replaced by a fork,
+/// one module replaced by a local folder) into the rootfs; writes `go version -m` beside it.
+/// `false` when Go or the module sources are missing (`.ci/run` installs them).
 fn build_go(rootfs: &Path, refs: &Path, work: &Path) -> bool {
     let mut modules = Vec::new();
     for (path, deb) in GO_MODULES {
@@ -239,14 +241,23 @@ fn build_go(rootfs: &Path, refs: &Path, work: &Path) -> bool {
     let mut imports = String::new();
     for (path, version, source) in &modules {
         go_mod.push_str(&format!("\t{path} v{version}\n"));
-        modules_txt.push_str(&format!("# {path} v{version}\n## explicit\n{path}\n"));
+        let fork = match GO_FORK {
+            (replaced, fork, fork_version) if replaced == *path => {
+                format!(" => {fork} {fork_version}")
+            }
+            _ => String::new(),
+        };
+        modules_txt.push_str(&format!("# {path} v{version}{fork}\n## explicit\n{path}\n"));
         imports.push_str(&format!("\t\"{path}\"\n"));
         let target = vendor.join(path);
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         run(Command::new("cp").arg("-r").arg(source).arg(&target));
     }
+    let (replaced, fork, fork_version) = GO_FORK;
     go_mod.push_str(")\n\nreplace example.com/greeting => ./greeting\n");
+    go_mod.push_str(&format!("\nreplace {replaced} => {fork} {fork_version}\n"));
     modules_txt.push_str("# example.com/greeting => ./greeting\n");
+    modules_txt.push_str(&format!("# {replaced} => {fork} {fork_version}\n"));
     std::fs::write(src.join("go.mod"), go_mod).unwrap();
     std::fs::write(
         src.join("greeting/go.mod"),
