@@ -648,6 +648,40 @@ fn cyclonedx_licenses(component: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The official schemas the SBOM writers are tested against, resolved offline.
+fn schema_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dockwatch-image/testdata/schemas")
+}
+
+struct LocalSchemas;
+
+impl jsonschema::Retrieve for LocalSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let file = uri.as_str().rsplit('/').next().unwrap_or_default();
+        Ok(serde_json::from_slice(&std::fs::read(
+            schema_dir().join(file),
+        )?)?)
+    }
+}
+
+/// Where `doc` breaks the schema in `schema_file`.
+fn schema_errors(schema_file: &str, doc: &Value) -> Vec<String> {
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(schema_dir().join(schema_file)).unwrap()).unwrap();
+    let validator = jsonschema::options()
+        .with_retriever(LocalSchemas)
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
 #[test]
 fn cyclonedx_and_spdx_carry_spdx_licenses_and_evidence_paths() {
     let Some(image) = lang_image() else {
@@ -658,8 +692,12 @@ fn cyclonedx_and_spdx_carry_spdx_licenses_and_evidence_paths() {
         format!("oci-dir:{}", image.oci.display()),
     ] {
         let cdx = sbom(&source, "cyclonedx-json");
+        let errors = schema_errors("bom-1.6.schema.json", &cdx);
+        assert!(errors.is_empty(), "{source}: {errors:#?}");
         let components = cdx["components"].as_array().unwrap();
         let spdx = sbom(&source, "spdx-json");
+        let errors = schema_errors("spdx-2.3.schema.json", &spdx);
+        assert!(errors.is_empty(), "{source}: {errors:#?}");
         let packages = spdx["packages"].as_array().unwrap();
         for e in &image.expected {
             // CycloneDX: the component with this purl whose evidence is this file.
