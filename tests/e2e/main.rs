@@ -9,4 +9,6 @@ mod fleet;
 mod foundation;
 mod hostile;
 mod image;
+mod lang_hostile;
+mod lang_image;
 mod scan;

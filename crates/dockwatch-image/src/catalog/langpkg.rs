@@ -21,12 +21,43 @@ pub(crate) fn parent(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
-/// A warning about `path` (relative, as in the [`crate::fs::FileSet`]).
+/// The longest warning message kept: parsers' errors may quote the offending line, and a hostile
+/// file's line can be megabytes long.
+const MAX_WARNING_CHARS: usize = 400;
+
+/// A warning about `path` (relative, as in the [`crate::fs::FileSet`]); a message longer than
+/// [`MAX_WARNING_CHARS`] is cut, saying so.
 pub(crate) fn warning(path: &str, message: impl Into<String>) -> Warning {
+    let mut message = message.into();
+    if let Some((cut, _)) = message.char_indices().nth(MAX_WARNING_CHARS) {
+        let total = message.len();
+        message.truncate(cut);
+        message.push_str(&format!("… (message of {total} bytes cut)"));
+    }
     Warning {
         path: format!("/{}", path.trim_start_matches('/')),
-        message: message.into(),
+        message,
     }
+}
+
+/// A TOML parse error as one short line: `line L, column C: what` (the error's own text
+/// quotes the whole offending line).
+pub(crate) fn toml_reason(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim();
+    let Some(span) = error.span() else {
+        return message.to_owned();
+    };
+    let before = &text.as_bytes()[..span.start.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    format!("line {line}, column {column}: {message}")
 }
 
 /// The location of a kept file.
@@ -611,6 +642,27 @@ mod tests {
     use crate::fs::FileSet;
     use std::collections::BTreeMap;
 
+    #[test]
+    fn long_warnings_are_cut_and_toml_errors_are_one_short_line() {
+        let long = super::warning("a/b", "x".repeat(100_000));
+        assert!(long.message.chars().count() < 500, "{}", long.message.len());
+        assert!(long.message.ends_with("(message of 100000 bytes cut)"));
+        assert_eq!(super::warning("/a/b", "short").message, "short");
+        // A line nested past the parser's recursion limit, quoted whole by the error's Display.
+        let text = format!("a = 1\nx = {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let error = toml::from_str::<toml::Table>(&text).unwrap_err();
+        assert!(error.to_string().len() > 10_000);
+        let reason = super::toml_reason(&text, &error);
+        assert!(reason.starts_with("line 2, column "), "{reason}");
+        assert!(reason.ends_with("recursion limit exceeded"), "{reason}");
+        let text = "[[package]]\nname = \"é\"\nversion = \"1.0\n";
+        let error = toml::from_str::<toml::Table>(text).unwrap_err();
+        assert_eq!(
+            super::toml_reason(text, &error),
+            "line 3, column 15: invalid basic string"
+        );
+    }
+
     /// The language catalogers (the OS ones are tested in their own modules).
     fn language_catalogers() -> Vec<Box<dyn Cataloger>> {
         const OURS: &[&str] = &[
@@ -739,30 +791,46 @@ mod tests {
         assert!(runs > 5000, "{runs}");
     }
 
-    /// `file -> package count` of the "Scanned … file and found N packages" lines of
-    /// osv-scanner's source-scan snapshot.
-    fn osv_scanner_counts() -> BTreeMap<String, usize> {
-        let snap = dockwatch_testdata::fixture(
+    /// Every osv-scanner snapshot that counts the packages of a lockfile, with the folder its
+    /// `<rootdir>` stands for: the source scan, the scan command's and the main command's.
+    const OSV_SNAPSHOTS: &[(&str, &str)] = &[
+        (
             "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source/__snapshots__/command_test.snap",
-        );
-        let text = std::fs::read_to_string(snap).unwrap();
+            "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source",
+        ),
+        (
+            "osv-scanner/cmd-scan/cmd/osv-scanner/scan/__snapshots__/command_test.snap",
+            "osv-scanner/cmd-scan/cmd/osv-scanner/scan",
+        ),
+        (
+            "osv-scanner/cmd-scan/cmd/osv-scanner/__snapshots__/main_test.snap",
+            "osv-scanner/cmd-scan/cmd/osv-scanner",
+        ),
+    ];
+
+    /// `file -> package count` of the "Scanned … file and found N packages" lines of
+    /// osv-scanner's snapshots; `file` is relative to the fixtures.
+    fn osv_scanner_counts() -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
-        for line in text.lines() {
-            let Some(rest) = line.strip_prefix("Scanned <rootdir>/testdata/") else {
-                continue;
-            };
-            let Some((file, count)) = rest.split_once(" file and found ") else {
-                continue;
-            };
-            if let Some(n) = count.split_whitespace().next().and_then(|n| n.parse().ok()) {
-                out.insert(file.to_owned(), n);
+        for (snapshot, root) in OSV_SNAPSHOTS {
+            let text = std::fs::read_to_string(dockwatch_testdata::fixture(snapshot)).unwrap();
+            for line in text.lines() {
+                let Some(rest) = line.strip_prefix("Scanned <rootdir>/") else {
+                    continue;
+                };
+                let Some((file, count)) = rest.split_once(" file and found ") else {
+                    continue;
+                };
+                if let Some(n) = count.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                    out.insert(format!("{root}/{file}"), n);
+                }
             }
         }
         out
     }
 
     #[test]
-    fn osv_scanner_source_scan_counts() {
+    fn osv_scanner_snapshot_counts() {
         // Differences, with the reason (docs/language-packages.md repeats them).
         let documented: BTreeMap<&str, usize> = BTreeMap::from([
             // osv-scanner adds `stdlib` from the `go` directive, a minimum language version
@@ -780,15 +848,19 @@ mod tests {
             ("locks-scalibr/uv.lock", 3),
         ]);
         let base = "osv-scanner/cmd-scan/cmd/osv-scanner/scan/source/testdata";
+        let documented: BTreeMap<String, usize> = documented
+            .into_iter()
+            .map(|(k, v)| (format!("{base}/{k}"), v))
+            .collect();
         let catalogers = language_catalogers();
         let mut compared = 0;
         let mut diffs = BTreeMap::new();
         for (file, want) in osv_scanner_counts() {
-            let path = dockwatch_testdata::fixture(&format!("{base}/{file}"));
+            let path = dockwatch_testdata::fixture(&file);
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
-            let image_path = format!("src/{file}");
+            let image_path = format!("src/{}", file.rsplit("/testdata/").next().unwrap());
             let mut found = None;
             for c in &catalogers {
                 if c.wants(&image_path) {
@@ -807,10 +879,6 @@ mod tests {
                 diffs.insert(file.clone(), found);
             }
         }
-        let documented: BTreeMap<String, usize> = documented
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
         assert_eq!(diffs, documented, "file -> our count, where it differs");
         assert!(compared > 20, "{compared}");
     }

@@ -5,6 +5,7 @@
 mod package_json;
 mod package_lock;
 mod pnpm;
+mod yaml_depth;
 mod yarn;
 
 use super::langpkg::{self, Found, file_name};
@@ -95,7 +96,16 @@ fn split_descriptor(descriptor: &str) -> Option<(&str, &str)> {
 /// Parses a YAML lockfile into `T`. `serde_yaml_ng` bounds nesting and alias expansion, so a
 /// small hostile file cannot become an exponential one ("billion laughs"); plain scalars reach
 /// `String` fields as written (`version: 1.10` stays `1.10`).
+/// Flow collections nested deeper than [`yaml_depth::MAX_FLOW_DEPTH`] are refused first: the
+/// parser's time grows with the square of that depth.
 fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let depth = yaml_depth::flow_depth(text);
+    if depth > yaml_depth::MAX_FLOW_DEPTH {
+        return Err(format!(
+            "flow collections nested {depth} deep (more than {})",
+            yaml_depth::MAX_FLOW_DEPTH
+        ));
+    }
     serde_yaml_ng::from_str(text).map_err(|e| e.to_string())
 }
 
@@ -121,6 +131,55 @@ mod tests {
         let jquery: Vec<_> = out.packages.iter().filter(|p| p.name == "jquery").collect();
         assert_eq!(jquery.len(), 2, "from the lockfile and from node_modules");
         assert!(jquery.iter().all(|p| p.licenses == ["MIT"]));
+    }
+
+    /// Trivy's CycloneDX golden of the same fixture: the same packages, with the same purls, and
+    /// the licenses it gives are ours too.
+    #[test]
+    fn trivy_npm_cyclonedx_purls_and_licenses() {
+        let golden = dockwatch_testdata::fixture(
+            "trivy/integration/integration/testdata/npm-cyclonedx.json.golden",
+        );
+        let bom: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(golden).unwrap()).unwrap();
+        let libraries: Vec<&serde_json::Value> = bom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "library")
+            .collect();
+        let expected: Vec<String> = libraries
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}@{}",
+                    c["name"].as_str().unwrap(),
+                    c["version"].as_str().unwrap()
+                )
+            })
+            .collect();
+        let out = check(
+            &[(&format!("{TRIVY_REPO}/npm"), "app")],
+            &expected,
+            &["+z-lock@1.0.0"],
+        );
+        for c in libraries {
+            let ours: Vec<_> = out
+                .packages
+                .iter()
+                .filter(|p| c["purl"] == p.purl.as_str())
+                .collect();
+            assert!(!ours.is_empty(), "no package with the purl of {c}");
+            let theirs: Vec<&str> = c["licenses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| l["license"]["id"].as_str().unwrap())
+                .collect();
+            if !theirs.is_empty() {
+                assert!(ours.iter().all(|p| p.licenses == theirs), "{c}: {ours:?}");
+            }
+        }
     }
 
     #[test]

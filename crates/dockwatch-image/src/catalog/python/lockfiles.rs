@@ -37,8 +37,7 @@ pub(super) fn parse(kind: Kind, entry: &FileEntry, out: &mut CatalogOutput) {
         return;
     };
     if kind == Kind::Requirements {
-        let unpinned = unpinned_requirements(&text);
-        let pins = requirements(&text);
+        let (pins, unpinned) = requirements(&text);
         if pins.is_empty() && unpinned > 0 {
             out.warnings.push(warning(
                 &entry.path,
@@ -47,7 +46,7 @@ pub(super) fn parse(kind: Kind, entry: &FileEntry, out: &mut CatalogOutput) {
         }
     }
     let pins = match kind {
-        Kind::Requirements => Ok(requirements(&text)),
+        Kind::Requirements => Ok(requirements(&text).0),
         Kind::Pipfile => pipfile(&text),
         Kind::Poetry | Kind::Uv => toml_packages(&text, "package"),
         Kind::Pylock => toml_packages(&text, "packages"),
@@ -73,9 +72,12 @@ fn malformed(entry: &FileEntry, reason: &str) -> Warning {
 }
 
 /// `name==version` lines; ranges, URLs, editable installs and options are not pins.
-fn requirements(text: &str) -> Vec<(String, String)> {
+/// The exact pins of a requirements file, and how many requirements were not one (a range, no
+/// version, or a line that does not parse, such as two pins joined by a `\\` continuation).
+fn requirements(text: &str) -> (Vec<(String, String)>, usize) {
     let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
     let mut out = Vec::new();
+    let mut unpinned = 0;
     for line in joined.lines() {
         let line = match line.find(" #").or(line.starts_with('#').then_some(0)) {
             Some(i) => &line[..i],
@@ -87,6 +89,7 @@ fn requirements(text: &str) -> Vec<(String, String)> {
             continue;
         }
         let Some((name, version)) = line.split_once("==") else {
+            unpinned += 1;
             continue;
         };
         let name = name.split('[').next().unwrap_or("").trim();
@@ -99,18 +102,11 @@ fn requirements(text: &str) -> Vec<(String, String)> {
             !version.is_empty() && !version.contains([',', '*', ' ', '<', '>', '!', '~']);
         if valid_name && valid_version {
             out.push((name.to_owned(), version.to_owned()));
+        } else {
+            unpinned += 1;
         }
     }
-    out
-}
-
-/// How many lines name a requirement (not a comment, option or blank line).
-fn unpinned_requirements(text: &str) -> usize {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with(['#', '-']))
-        .filter(|l| !l.contains("=="))
-        .count()
+    (out, unpinned)
 }
 
 /// The `default` section of a `Pipfile.lock` (`develop` holds development-only packages).
@@ -132,7 +128,7 @@ fn pipfile(text: &str) -> Result<Vec<(String, String)>, String> {
 /// `name` and `version` of every table in the array `key` (`[[package]]` / `[[packages]]`);
 /// entries without a version (local projects without one) are skipped.
 fn toml_packages(text: &str, key: &str) -> Result<Vec<(String, String)>, String> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let doc: toml::Table = toml::from_str(text).map_err(|e| langpkg::toml_reason(text, &e))?;
     let Some(list) = doc.get(key).and_then(|p| p.as_array()) else {
         return Ok(Vec::new());
     };
@@ -157,12 +153,19 @@ mod tests {
         let text = "# c\nflask==2.0.0 # web\nJinja2[i18n] == 3.0.0 ; python_version>'3'\nrequests>=2\n-e .\nsix==1.16.0 \\\n  --hash=sha256:abc\nbad==1.*\n";
         assert_eq!(
             requirements(text),
-            [
-                ("flask".to_owned(), "2.0.0".to_owned()),
-                ("Jinja2".to_owned(), "3.0.0".to_owned()),
-                ("six".to_owned(), "1.16.0".to_owned()),
-            ]
+            (
+                vec![
+                    ("flask".to_owned(), "2.0.0".to_owned()),
+                    ("Jinja2".to_owned(), "3.0.0".to_owned()),
+                    ("six".to_owned(), "1.16.0".to_owned()),
+                ],
+                2
+            )
         );
+        // Two pins joined by a continuation are no pin, and say so.
+        let out = testkit::run_on(&Python, &[("app/requirements.txt", b"a==1.0 \\\nb==2.0\n")]);
+        assert!(out.packages.is_empty());
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
     }
 
     #[test]

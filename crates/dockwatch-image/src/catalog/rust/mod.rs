@@ -74,10 +74,9 @@ fn cargo_lock(entry: &FileEntry, out: &mut CatalogOutput) {
     let doc: toml::Table = match toml::from_str(&text) {
         Ok(doc) => doc,
         Err(e) => {
-            let reason = e.to_string().lines().next().unwrap_or("").to_owned();
             out.warnings.push(warning(
                 &entry.path,
-                format!("malformed Cargo.lock: {reason}"),
+                format!("malformed Cargo.lock: {}", langpkg::toml_reason(&text, &e)),
             ));
             return;
         }
