@@ -33,6 +33,10 @@ impl Change {
         target: Target,
         sentence: impl Into<String>,
     ) -> Self {
+        debug_assert!(
+            dockwatch_core::actions::find(action).is_some(),
+            "action {action} is not in dockwatch_core::actions::ACTIONS"
+        );
         Self {
             org_id: org_id.to_owned(),
             action,
@@ -234,5 +238,52 @@ pub fn system_actor() -> Actor {
         name: "dockwatch".into(),
         ip: None,
         user_agent: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every string literal in the store's and server's code that looks like an action name is
+    /// in the catalogue: a new action cannot be emitted without being listed.
+    #[test]
+    fn every_emitted_action_is_catalogued() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut missing = Vec::new();
+        let mut found = 0;
+        for dir in ["dockwatch-store/src", "dockwatch-server/src"] {
+            for path in rust_files(&root.join(dir)) {
+                let text = std::fs::read_to_string(&path).unwrap();
+                // Test modules quote names that are not actions.
+                let code = text.split("#[cfg(test)]").next().unwrap_or("");
+                for literal in code.split('"').skip(1).step_by(2) {
+                    if dockwatch_core::actions::is_well_formed(literal)
+                        && !NOT_ACTIONS.contains(&literal)
+                    {
+                        found += 1;
+                        if dockwatch_core::actions::find(literal).is_none() {
+                            missing.push(format!("{}: {literal}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found > 30, "the scan found only {found} action names");
+        assert!(missing.is_empty(), "not in the catalogue: {missing:#?}");
+    }
+
+    /// Dotted literals that are not actions (file names).
+    const NOT_ACTIONS: &[&str] = &["dockwatch.db", "signing.key"];
+
+    fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(rust_files(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+        out
     }
 }

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod domains;
 pub mod events;
+pub mod events_actions;
 pub mod events_filter;
 pub mod events_verify;
 pub mod fleet;
@@ -46,6 +47,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(fleet::routes())
         .merge(events_verify::routes())
+        .merge(events_actions::routes())
         .merge(alerts::routes())
 }
 
