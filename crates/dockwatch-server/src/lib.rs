@@ -72,6 +72,8 @@ pub struct AppState {
     pub resolver: dns::TxtResolver,
     /// Recent bearer-token lookups.
     pub tokens: Arc<token_cache::TokenCache>,
+    /// When this process last logged each token's use.
+    pub token_use: Arc<token_cache::TokenUseThrottle>,
     /// What alert channels share (target policy, timeouts).
     pub alert_context: dockwatch_alert::ChannelContext,
     /// Seals alert channel settings.
@@ -97,6 +99,7 @@ impl AppState {
             limiter: Arc::default(),
             resolver,
             tokens: Arc::default(),
+            token_use: Arc::default(),
         })
     }
 }

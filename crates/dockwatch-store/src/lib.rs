@@ -12,6 +12,7 @@ mod migrate;
 pub mod write;
 
 pub mod alerts;
+pub mod auth_events;
 
 pub mod domains;
 pub mod events;
