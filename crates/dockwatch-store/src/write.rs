@@ -9,6 +9,7 @@ use crate::error::{Result, StoreError};
 use crate::{Actor, Backend, Store, Target, now_ms};
 use dockwatch_core::event::{Event, GENESIS_HASH, chain_hash};
 use sqlx::{Any, AnyConnection, Transaction};
+use std::collections::{BTreeSet, HashMap};
 
 /// One recorded change: what happened, to what, in which organization's log.
 #[derive(Debug, Clone)]
@@ -109,6 +110,9 @@ impl WriteTx<'_> {
 
     /// Appends an event per recorded change, then commits everything at once. A transaction
     /// with no recorded change is refused: an unrecorded mutation is a bug.
+    ///
+    /// Group commit: many changes in one transaction cost one head read and one head update per
+    /// organization, and multi-row inserts, so a batch of events is one durable commit.
     pub async fn commit(mut self) -> Result<Vec<Event>> {
         if self.changes.is_empty() {
             return Err(StoreError::Corrupt {
@@ -117,12 +121,21 @@ impl WriteTx<'_> {
             });
         }
         let changes = std::mem::take(&mut self.changes);
-        let mut events = Vec::with_capacity(changes.len());
+        let events = append_all(&mut self.tx, self.backend, &self.actor, changes).await?;
         let mut queued = 0;
-        for change in changes {
-            let event = append(&mut self.tx, self.backend, &self.actor, change).await?;
-            queued += crate::alerts::enqueue(&mut self.tx, &event).await?;
-            events.push(event);
+        let mut orgs_with_rules: HashMap<String, bool> = HashMap::new();
+        for event in &events {
+            let has_rules = match orgs_with_rules.get(&event.org_id) {
+                Some(has) => *has,
+                None => {
+                    let has = has_alert_rules(&mut self.tx, &event.org_id).await?;
+                    orgs_with_rules.insert(event.org_id.clone(), has);
+                    has
+                }
+            };
+            if has_rules {
+                queued += crate::alerts::enqueue(&mut self.tx, event).await?;
+            }
         }
         self.tx.commit().await?;
         if queued > 0 {
@@ -132,94 +145,153 @@ impl WriteTx<'_> {
     }
 }
 
-/// Appends one event to its organization's chain, inside the caller's transaction.
-async fn append(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    actor: &Actor,
-    change: Change,
-) -> Result<Event> {
+async fn has_alert_rules(conn: &mut AnyConnection, org_id: &str) -> Result<bool> {
+    if org_id.is_empty() {
+        return Ok(false);
+    }
+    let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM alert_rules WHERE org_id = $1 LIMIT 1")
+        .bind(org_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Rows per multi-row insert: 17 binds each stays under both backends' bind limits.
+const INSERT_ROWS: usize = 500;
+
+/// Locks (PostgreSQL: `FOR UPDATE`) or creates the chain head of `org_id`.
+async fn lock_head(conn: &mut AnyConnection, backend: Backend, org_id: &str) -> Result<(i64, String, i64)> {
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE",
         Backend::Sqlite => "",
     };
     let head_sql = format!("SELECT seq, hash, time_ms FROM event_heads WHERE org_id = $1{lock}");
-    let mut head: Option<(i64, String, i64)> = sqlx::query_as(&head_sql)
-        .bind(&change.org_id)
+    let head: Option<(i64, String, i64)> = sqlx::query_as(&head_sql)
+        .bind(org_id)
         .fetch_optional(&mut *conn)
         .await?;
-    if head.is_none() {
-        sqlx::query(
-            "INSERT INTO event_heads (org_id, seq, hash, time_ms) VALUES ($1, 0, $2, 0) \
-             ON CONFLICT (org_id) DO NOTHING",
-        )
-        .bind(&change.org_id)
-        .bind(GENESIS_HASH)
-        .execute(&mut *conn)
-        .await?;
-        head = Some(
-            sqlx::query_as(&head_sql)
-                .bind(&change.org_id)
-                .fetch_one(&mut *conn)
-                .await?,
-        );
+    if let Some(head) = head {
+        return Ok(head);
     }
-    let (seq, prev_hash, last_ms) = head.expect("set above");
-    // Time never runs backwards within a chain, so time order and chain order agree.
-    let time_ms = now_ms().max(last_ms);
-    let id = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
-        uuid::NoContext,
-        (time_ms / 1000) as u64,
-        ((time_ms % 1000) * 1_000_000) as u32,
-    ))
-    .to_string();
-    let sentence = format!("{} {}", actor_label(actor), change.sentence);
-    let mut event = Event {
-        id,
-        org_id: change.org_id,
-        seq: seq + 1,
-        time_ms,
-        actor: actor.clone(),
-        action: change.action.to_owned(),
-        target: change.target,
-        sentence,
-        details: change.details.to_string(),
-        prev_hash,
-        hash: String::new(),
-    };
-    event.hash = chain_hash(&event);
     sqlx::query(
-        "INSERT INTO events (id, org_id, seq, time_ms, actor_kind, actor_id, actor_name, actor_ip, \
-         actor_user_agent, action, target_kind, target_id, target_name, sentence, details, \
-         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        "INSERT INTO event_heads (org_id, seq, hash, time_ms) VALUES ($1, 0, $2, 0) \
+         ON CONFLICT (org_id) DO NOTHING",
     )
-    .bind(&event.id)
-    .bind(&event.org_id)
-    .bind(event.seq)
-    .bind(event.time_ms)
-    .bind(&event.actor.kind)
-    .bind(&event.actor.id)
-    .bind(&event.actor.name)
-    .bind(&event.actor.ip)
-    .bind(&event.actor.user_agent)
-    .bind(&event.action)
-    .bind(&event.target.kind)
-    .bind(&event.target.id)
-    .bind(&event.target.name)
-    .bind(&event.sentence)
-    .bind(&event.details)
-    .bind(&event.prev_hash)
-    .bind(&event.hash)
+    .bind(org_id)
+    .bind(GENESIS_HASH)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE event_heads SET seq = $1, hash = $2, time_ms = $3 WHERE org_id = $4")
-        .bind(event.seq)
-        .bind(&event.hash)
-        .bind(event.time_ms)
-        .bind(&event.org_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(event)
+    Ok(sqlx::query_as(&head_sql)
+        .bind(org_id)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// Appends one event per change to its organization's chain, inside the caller's transaction.
+/// Heads are locked in organization-id order, so two transactions touching the same
+/// organizations cannot deadlock.
+async fn append_all(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    actor: &Actor,
+    changes: Vec<Change>,
+) -> Result<Vec<Event>> {
+    let orgs: BTreeSet<String> = changes.iter().map(|c| c.org_id.clone()).collect();
+    let mut heads: HashMap<String, (i64, String, i64)> = HashMap::new();
+    for org in orgs {
+        let head = lock_head(conn, backend, &org).await?;
+        heads.insert(org, head);
+    }
+    let label = actor_label(actor);
+    let mut events = Vec::with_capacity(changes.len());
+    for change in changes {
+        let (seq, prev_hash, last_ms) = heads.get_mut(&change.org_id).expect("locked above");
+        // Time never runs backwards within a chain, so time order and chain order agree.
+        let time_ms = now_ms().max(*last_ms);
+        let id = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            (time_ms / 1000) as u64,
+            ((time_ms % 1000) * 1_000_000) as u32,
+        ))
+        .to_string();
+        let mut event = Event {
+            id,
+            org_id: change.org_id,
+            seq: *seq + 1,
+            time_ms,
+            actor: actor.clone(),
+            action: change.action.to_owned(),
+            target: change.target,
+            sentence: format!("{label} {}", change.sentence),
+            details: change.details.to_string(),
+            prev_hash: std::mem::take(prev_hash),
+            hash: String::new(),
+        };
+        event.hash = chain_hash(&event);
+        *seq = event.seq;
+        *prev_hash = event.hash.clone();
+        *last_ms = time_ms;
+        events.push(event);
+    }
+    for chunk in events.chunks(INSERT_ROWS) {
+        insert_events(conn, chunk).await?;
+    }
+    for (org, (seq, hash, time_ms)) in &heads {
+        sqlx::query("UPDATE event_heads SET seq = $1, hash = $2, time_ms = $3 WHERE org_id = $4")
+            .bind(seq)
+            .bind(hash)
+            .bind(time_ms)
+            .bind(org)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(events)
+}
+
+/// One multi-row insert.
+async fn insert_events(conn: &mut AnyConnection, events: &[Event]) -> Result<()> {
+    let mut sql = String::from(
+        "INSERT INTO events (id, org_id, seq, time_ms, actor_kind, actor_id, actor_name, actor_ip, \
+         actor_user_agent, action, target_kind, target_id, target_name, sentence, details, \
+         prev_hash, hash) VALUES ",
+    );
+    for i in 0..events.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let b = i * 17;
+        sql.push('(');
+        for c in 1..=17 {
+            if c > 1 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", b + c));
+        }
+        sql.push(')');
+    }
+    let mut q = sqlx::query(&sql);
+    for event in events {
+        q = q
+            .bind(&event.id)
+            .bind(&event.org_id)
+            .bind(event.seq)
+            .bind(event.time_ms)
+            .bind(&event.actor.kind)
+            .bind(&event.actor.id)
+            .bind(&event.actor.name)
+            .bind(&event.actor.ip)
+            .bind(&event.actor.user_agent)
+            .bind(&event.action)
+            .bind(&event.target.kind)
+            .bind(&event.target.id)
+            .bind(&event.target.name)
+            .bind(&event.sentence)
+            .bind(&event.details)
+            .bind(&event.prev_hash)
+            .bind(&event.hash);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
 }
 
 fn actor_label(actor: &Actor) -> String {
