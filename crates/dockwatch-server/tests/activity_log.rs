@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode, header};
 use dockwatch_server::{AppState, ServerConfig, app};
 use dockwatch_store::testing::TempDatabase;
 use dockwatch_store::{Store, StoreConfig};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::net::SocketAddr;
 use tower::ServiceExt;
 
@@ -223,3 +223,171 @@ async fn sign_ins(f: &Fixture) {
     assert_eq!(used[0]["target"]["kind"], "token");
 }
 both!(sign_ins_sign_outs_and_token_use_are_events, sign_ins);
+
+/// The default organization's id.
+async fn default_org(store: &Store) -> String {
+    let p = store.authenticate_token(OWNER).await.unwrap().unwrap();
+    store
+        .org_with_role("default", &p.user.unwrap().id)
+        .await
+        .unwrap()
+        .0
+        .id
+}
+
+/// Appends `n` events to `org_id` through the write path, 1000 per transaction.
+async fn fill(store: &Store, org_id: &str, n: usize) {
+    use dockwatch_store::write::{Change, target};
+    let actor = dockwatch_store::Actor {
+        kind: "user".into(),
+        id: "u-bulk".into(),
+        name: "bulk@example.com".into(),
+        ip: Some("198.51.100.4".into()),
+        user_agent: Some("filler, \"quoted\"".into()),
+    };
+    let mut done = 0;
+    while done < n {
+        let mut w = store.write(&actor).await.unwrap();
+        for i in done..(done + 1000).min(n) {
+            w.record(
+                Change::new(
+                    org_id,
+                    "repository.updated",
+                    target("repository", &format!("r{i}"), &format!("repo-{i}")),
+                    format!("changed the description of repository repo-{i}, line\nbreak"),
+                )
+                .details(json!({ "i": i, "note": "comma, \"quote\"" })),
+            );
+        }
+        w.commit().await.unwrap();
+        done = (done + 1000).min(n);
+    }
+}
+
+/// Reads a streamed body; returns its bytes and the size of its largest chunk.
+async fn read_stream(resp: axum::response::Response) -> (Vec<u8>, usize, usize) {
+    use futures_util::StreamExt;
+    let mut stream = resp.into_body().into_data_stream();
+    let (mut all, mut largest, mut chunks) = (Vec::new(), 0, 0);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        largest = largest.max(chunk.len());
+        chunks += 1;
+        all.extend_from_slice(&chunk);
+    }
+    (all, largest, chunks)
+}
+
+const ROWS: usize = 50_000;
+
+async fn export(f: &Fixture) {
+    let org_id = default_org(&f.store).await;
+    fill(&f.store, &org_id, ROWS).await;
+    // The owner token's use is logged at its first request: make it before counting.
+    search(&f.app, "limit=1").await;
+    let total = f.store.events_in_chain_order(&org_id).await.unwrap();
+    assert!(total.len() > ROWS);
+    let by_id: std::collections::HashMap<&str, &dockwatch_core::event::Event> =
+        total.iter().map(|e| (e.id.as_str(), e)).collect();
+
+    // CSV: a stable header, every matching row, each hashing to its recorded hash.
+    let resp = send(
+        &f.app,
+        "GET",
+        "/api/v1/orgs/default/events/export?format=csv&action=repository.*",
+        Some(OWNER),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let (body, largest, chunks) = read_stream(resp).await;
+    // Streamed: the body came page by page, no chunk near the whole.
+    assert!(chunks > ROWS / 1000, "{chunks} chunks");
+    assert!(largest * 20 < body.len(), "largest chunk {largest} of {}", body.len());
+    let mut reader = csv::Reader::from_reader(&body[..]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        dockwatch_server::api::v1::events_export::CSV_COLUMNS
+    );
+    let mut rows = 0;
+    let mut last_time = i64::MAX;
+    for record in reader.records() {
+        let r = record.unwrap();
+        let stored = by_id[&r[0]];
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let event = dockwatch_core::event::Event {
+            id: r[0].to_owned(),
+            org_id: org_id.clone(),
+            seq: r[1].parse().unwrap(),
+            time_ms: r[17].parse().unwrap(),
+            actor: dockwatch_store::Actor {
+                kind: r[5].into(),
+                id: r[6].into(),
+                name: r[7].into(),
+                ip: opt(&r[8]),
+                user_agent: opt(&r[9]),
+            },
+            action: r[4].into(),
+            target: dockwatch_store::Target {
+                kind: r[10].into(),
+                id: r[11].into(),
+                name: r[12].into(),
+            },
+            sentence: r[13].into(),
+            details: r[14].into(),
+            prev_hash: r[15].into(),
+            hash: r[16].into(),
+        };
+        assert_eq!(&event, stored);
+        assert_eq!(dockwatch_core::event::chain_hash(&event), event.hash);
+        assert_eq!(&r[3], "default");
+        assert!(event.time_ms <= last_time, "newest first");
+        last_time = event.time_ms;
+        rows += 1;
+    }
+    assert_eq!(rows, ROWS);
+
+    // JSON Lines: every event, as the search shows it.
+    let resp = send(
+        &f.app,
+        "GET",
+        "/api/v1/orgs/default/events/export?format=jsonl",
+        Some(OWNER),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (body, _, _) = read_stream(resp).await;
+    let lines: Vec<Value> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), total.len());
+    for l in &lines {
+        let stored = by_id[l["id"].as_str().unwrap()];
+        assert_eq!(l["hash"], stored.hash.as_str());
+        assert_eq!(l["actor"]["user_agent"], json!(stored.actor.user_agent));
+        assert_eq!(l["org"], "default");
+    }
+
+    // Bad parameters are named.
+    for (query, field) in [
+        ("format=xml", "format"),
+        ("since=yesterday", "since"),
+        ("action=Team", "action"),
+    ] {
+        let (s, body, _) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/orgs/default/events/export?{query}"),
+            Some(OWNER),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+}
+both!(export_streams_every_match, export);
