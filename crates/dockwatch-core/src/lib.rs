@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actions;
+pub mod checkpoint;
 pub mod clock;
 pub mod event;
 pub mod org;

@@ -3,6 +3,7 @@
 use crate::Store;
 use crate::error::Result;
 use crate::events::{EVENT_COLUMNS, event_from_row};
+use dockwatch_core::checkpoint::{Checkpoint, CheckpointKind};
 use dockwatch_core::event::{ChainError, Event, GENESIS_HASH, chain_hash};
 
 /// Rows read per batch while walking a chain: bounded memory however long the log is.
@@ -34,11 +35,24 @@ pub struct EventCursor {
     pub id: String,
 }
 
+/// Where verification starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyMode {
+    /// After the latest valid signed checkpoint (cheap: only what was added since).
+    FromCheckpoint,
+    /// Every retained event (only a prune checkpoint, where retention cut the chain, is used).
+    Full,
+}
+
 /// A chain that holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedChain {
     /// Events checked.
     pub events: i64,
+    /// The newest event's sequence number (0 for an empty log).
+    pub head_seq: i64,
+    /// The signed checkpoint the walk started after, if any.
+    pub from_checkpoint: Option<i64>,
     /// The hash of the newest event (the genesis hash for an empty log).
     pub head_hash: String,
 }
@@ -171,22 +185,88 @@ impl Store {
             .collect::<std::result::Result<_, _>>()?)
     }
 
-    /// Walks an organization's chain in batches, recomputing every hash, and checks that it ends
-    /// at the recorded head. The inner error names the first event that was edited, deleted,
-    /// inserted or reordered.
+    /// Verifies an organization's chain from its latest valid signed checkpoint
+    /// ([`VerifyMode::FromCheckpoint`]).
     pub async fn verify_events(
         &self,
         org_id: &str,
     ) -> Result<std::result::Result<VerifiedChain, ChainError>> {
-        let mut prev_hash = GENESIS_HASH.to_owned();
-        let mut last_seq = 0_i64;
+        self.verify_events_mode(org_id, VerifyMode::FromCheckpoint)
+            .await
+    }
+
+    /// Walks an organization's chain in batches, recomputing every hash, and checks that it ends
+    /// at the recorded head. The inner error names the first event that was edited, deleted,
+    /// inserted or reordered, or the checkpoint that was forged.
+    ///
+    /// The walk starts after the latest prune checkpoint (where retention left the chain), or at
+    /// the first event; in [`VerifyMode::FromCheckpoint`], after the latest periodic checkpoint
+    /// that this server's key signed and whose event still has that hash. Every checkpoint
+    /// claiming this server's key must carry a valid signature.
+    pub async fn verify_events_mode(
+        &self,
+        org_id: &str,
+        mode: VerifyMode,
+    ) -> Result<std::result::Result<VerifiedChain, ChainError>> {
+        let checkpoints = self.checkpoints(org_id).await?;
+        let key = self.checkpoint_key();
+        let ours = |c: &Checkpoint| key.is_some_and(|k| k.id() == c.key_id);
+        for c in &checkpoints {
+            if ours(c) && !key.is_some_and(|k| k.verifies(c)) {
+                return Ok(Err(ChainError::Checkpoint {
+                    seq: c.seq,
+                    reason: "its signature does not verify (forged or altered)".into(),
+                }));
+            }
+        }
+        let mut start = (0_i64, GENESIS_HASH.to_owned());
+        let mut trusted = None;
+        if let Some(base) = checkpoints
+            .iter()
+            .filter(|c| c.kind == CheckpointKind::Prune)
+            .max_by_key(|c| c.seq)
+        {
+            if !ours(base) {
+                return Ok(Err(ChainError::Checkpoint {
+                    seq: base.seq,
+                    reason: format!(
+                        "the chain starts at a prune checkpoint signed by key {}, which this \
+                         server does not have (give every serve process the same checkpoint key)",
+                        base.key_id
+                    ),
+                }));
+            }
+            start = (base.seq, base.hash.clone());
+            trusted = Some(base.seq);
+        }
+        if mode == VerifyMode::FromCheckpoint
+            && let Some(c) = checkpoints
+                .iter()
+                .filter(|c| c.kind == CheckpointKind::Periodic && c.seq > start.0 && ours(c))
+                .max_by_key(|c| c.seq)
+        {
+            let at = self.events_after_seq(org_id, c.seq - 1, 1).await?;
+            match at.first() {
+                Some(e) if e.seq == c.seq && e.hash == c.hash => {}
+                _ => {
+                    return Ok(Err(ChainError::Checkpoint {
+                        seq: c.seq,
+                        reason: "the event it stands for is missing or has another hash".into(),
+                    }));
+                }
+            }
+            start = (c.seq, c.hash.clone());
+            trusted = Some(c.seq);
+        }
+        let (mut last_seq, mut prev_hash) = start.clone();
         let mut count = 0_i64;
         loop {
             let batch = self
                 .events_after_seq(org_id, last_seq, VERIFY_BATCH)
                 .await?;
-            let Some(last) = batch.last() else { break };
-            let next_last = last.seq;
+            if batch.is_empty() {
+                break;
+            }
             for event in &batch {
                 if chain_hash(event) != event.hash {
                     return Ok(Err(ChainError::Edited {
@@ -204,7 +284,6 @@ impl Store {
                 last_seq = event.seq;
                 count += 1;
             }
-            debug_assert_eq!(last_seq, next_last);
         }
         // The head, written with every append, catches events deleted from or added at the end.
         let head: Option<(i64, String)> =
@@ -229,7 +308,9 @@ impl Store {
         }
         Ok(Ok(VerifiedChain {
             events: count,
+            head_seq: last_seq,
             head_hash: prev_hash,
+            from_checkpoint: trusted,
         }))
     }
 }

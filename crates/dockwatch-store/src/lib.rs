@@ -22,6 +22,7 @@ pub mod fleet_machines;
 pub mod members;
 pub mod orgs;
 pub mod repos;
+pub mod retention;
 pub mod secret;
 pub mod sso;
 pub mod teams;
@@ -70,6 +71,8 @@ pub struct Store {
     write_lock: Arc<tokio::sync::Mutex<()>>,
     /// Woken after a commit that queued alert deliveries, so the worker sends them at once.
     outbox_notify: Arc<tokio::sync::Notify>,
+    /// Signs and checks activity-log checkpoints; without it checkpoints are not trusted.
+    checkpoint_key: Option<Arc<dockwatch_core::checkpoint::CheckpointKey>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,7 +134,18 @@ impl Store {
             backend,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             outbox_notify: Arc::default(),
+            checkpoint_key: None,
         })
+    }
+
+    /// The same store, signing and checking activity-log checkpoints with `key`.
+    pub fn with_checkpoint_key(mut self, key: dockwatch_core::checkpoint::CheckpointKey) -> Self {
+        self.checkpoint_key = Some(Arc::new(key));
+        self
+    }
+
+    pub(crate) fn checkpoint_key(&self) -> Option<&dockwatch_core::checkpoint::CheckpointKey> {
+        self.checkpoint_key.as_deref()
     }
 
     /// The backend in use.
