@@ -17,6 +17,7 @@ const OWNER: &str = "owner-secret";
 
 struct Fixture {
     app: Router,
+    state: AppState,
     store: Store,
     _dir: tempfile::TempDir,
     pg: Option<TempDatabase>,
@@ -52,9 +53,11 @@ async fn fixture(postgres: bool) -> Fixture {
             .await
             .unwrap()
     );
+    let state = AppState::new(store, ServerConfig::default()).unwrap();
     Fixture {
-        app: app(AppState::new(store.clone(), ServerConfig::default()).unwrap()),
-        store,
+        app: app(state.clone()),
+        store: state.store.clone(),
+        state,
         _dir: dir,
         pg,
     }
@@ -391,3 +394,82 @@ async fn export(f: &Fixture) {
     }
 }
 both!(export_streams_every_match, export);
+
+async fn checkpoints(f: &Fixture) {
+    let verify = |query: &'static str| {
+        let app = f.app.clone();
+        async move {
+            let (s, body, _) = call(
+                &app,
+                "GET",
+                &format!("/api/v1/orgs/default/events/verify{query}"),
+                Some(OWNER),
+                None,
+            )
+            .await;
+            (s, body)
+        }
+    };
+    // Retention of 1 day: the job prunes nothing recent, and checkpoints every chain.
+    let (s, body, _) = call(
+        &f.app,
+        "PUT",
+        "/api/v1/orgs/default/settings",
+        Some(OWNER),
+        Some(r#"{"event_retention_days": 1}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    dockwatch_server::activity_log_job::run_once(&f.state).await;
+    let org_id = default_org(&f.store).await;
+    let cps = f.store.checkpoints(&org_id).await.unwrap();
+    assert_eq!(cps.len(), 1, "{cps:?}");
+    assert!(search(&f.app, "action=activity_log.pruned").await.is_empty());
+    let (s, v) = verify("").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["checkpoint_seq"], cps[0].seq, "{v}");
+    let (_, v) = verify("?full=true").await;
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["checkpoint_seq"], Value::Null, "{v}");
+    assert!(v["events"].as_i64().unwrap() >= cps[0].seq, "{v}");
+    let (s, v) = verify("?full=perhaps").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"]["field"], "full", "{v}");
+}
+both!(the_job_checkpoints_and_verify_starts_there, checkpoints);
+
+async fn bad_input(f: &Fixture) {
+    for (path, field) in [
+        ("events?limit=0", "limit"),
+        ("events?limit=ten", "limit"),
+        ("events?cursor=zz", "cursor"),
+        ("events?cursor=", "cursor"),
+        ("events?since=last%20tuesday", "since"),
+        ("events?until=2026-13-01T00:00:00Z", "until"),
+        ("events?action=Team%20created", "action"),
+        ("events?colour=red", "colour"),
+        ("events/feed?after=-1", "after"),
+        ("events/feed?after=abc", "after"),
+        ("events/feed?limit=5000", "limit"),
+        ("events/export?format=xml", "format"),
+        ("events/export?cursor=abc", "cursor"),
+        ("events/verify?full=yes", "full"),
+    ] {
+        let (s, body, _) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/orgs/default/{path}"),
+            Some(OWNER),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["field"], field, "{path}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(field),
+            "{path}: {body}"
+        );
+    }
+}
+both!(bad_filters_cursors_and_times_name_the_parameter, bad_input);

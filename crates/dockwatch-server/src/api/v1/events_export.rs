@@ -87,10 +87,7 @@ pub async fn export(
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let Query(p) = params.map_err(|e| ApiError::BadRequest {
-        field: None,
-        message: format!("query: {}", e.body_text()),
-    })?;
+    let Query(p) = params.map_err(super::events_filter::query_rejection)?;
     let format = match p.format.as_deref() {
         None | Some("") | Some("jsonl") => Format::Jsonl,
         Some("csv") => Format::Csv,

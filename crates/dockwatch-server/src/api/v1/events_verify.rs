@@ -38,8 +38,8 @@ pub struct VerifyView {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyParams {
-    /// Walk every retained event, ignoring periodic checkpoints.
-    pub full: Option<bool>,
+    /// `true`: walk every retained event, ignoring periodic checkpoints.
+    pub full: Option<String>,
 }
 
 /// Walks the organization's chain from its latest valid signed checkpoint (`full=true`: every
@@ -55,14 +55,13 @@ pub async fn verify(
     params: Result<Query<VerifyParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<VerifyView>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let Query(params) = params.map_err(|e| ApiError::BadRequest {
-        field: Some("full".into()),
-        message: format!("query: {}", e.body_text()),
-    })?;
-    let mode = if params.full.unwrap_or(false) {
-        VerifyMode::Full
-    } else {
-        VerifyMode::FromCheckpoint
+    let Query(params) = params.map_err(super::events_filter::query_rejection)?;
+    let mode = match params.full.as_deref() {
+        None | Some("") | Some("false") => VerifyMode::FromCheckpoint,
+        Some("true") => VerifyMode::Full,
+        Some(other) => {
+            return Err(ApiError::field("full", format!("{other:?}: true or false")));
+        }
     };
     let view = match state.store.verify_events_mode(&a.org.id, mode).await? {
         Ok(chain) => VerifyView {
@@ -105,7 +104,7 @@ pub struct FeedParams {
     /// The `next` of the previous answer (absent: from the first event).
     pub after: Option<String>,
     /// At most this many (1 to 1000, default 100).
-    pub limit: Option<i64>,
+    pub limit: Option<String>,
 }
 
 /// One feed page.
@@ -131,14 +130,8 @@ pub async fn feed(
     params: Result<Query<FeedParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<FeedPage>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let Query(params) = params.map_err(|e| ApiError::BadRequest {
-        field: None,
-        message: format!("query: {}", e.body_text()),
-    })?;
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field("limit", "must be 1 to 1000"));
-    }
+    let Query(params) = params.map_err(super::events_filter::query_rejection)?;
+    let limit = super::events_filter::limit(params.limit.as_deref())?;
     // The feed cursor is the chain's sequence number: dense, per organization, never reused.
     let after = match params.after.as_deref() {
         None | Some("") => 0,
