@@ -256,7 +256,8 @@ async fn export(
     });
     let mut out: Box<dyn Write> = match &partial {
         Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("--output: creating {}", p.display()))?,
+            std::fs::File::create(p)
+                .with_context(|| format!("--output: creating {}", p.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };

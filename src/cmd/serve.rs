@@ -231,15 +231,19 @@ fn seal_key(given: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<S
 }
 
 /// The key signing activity-log checkpoints: given, or read from (first made in) the data dir.
-fn checkpoint_key(given: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<CheckpointKey> {
+fn checkpoint_key(
+    given: Option<&str>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<CheckpointKey> {
     if let Some(hex) = given.filter(|k| !k.is_empty()) {
         return CheckpointKey::from_hex(hex)
             .map_err(|e| anyhow::anyhow!("--checkpoint-key (DOCKWATCH_CHECKPOINT_KEY): {e}"));
     }
     let path = data_dir.join("checkpoint.key");
     match std::fs::read_to_string(&path) {
-        Ok(text) => CheckpointKey::from_hex(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+        Ok(text) => {
+            CheckpointKey::from_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(data_dir)
                 .with_context(|| format!("creating {}", data_dir.display()))?;

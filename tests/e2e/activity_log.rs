@@ -35,11 +35,16 @@ impl Server {
         let port = free_port();
         let log = data_dir.with_extension(format!("{port}.log"));
         let mut cmd = dockwatch();
-        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .env("DOCKWATCH_BOOTSTRAP_TOKEN", TOKEN)
-            .env_remove("DOCKWATCH_DATABASE_URL");
+        cmd.args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .args(extra)
+        .env("DOCKWATCH_BOOTSTRAP_TOKEN", TOKEN)
+        .env_remove("DOCKWATCH_DATABASE_URL");
         if let Some(url) = database_url {
             cmd.args(["--database-url", url]);
         }
@@ -148,7 +153,13 @@ fn search_pages_export_verify_and_retention_from_the_cli() {
     // Export to a file: CSV with the stable header, one row per matching event.
     let file = dir.path().join("teams.csv");
     server.ok(&[
-        "events", "export", "--format", "csv", "--action", "team.created", "--output",
+        "events",
+        "export",
+        "--format",
+        "csv",
+        "--action",
+        "team.created",
+        "--output",
         file.to_str().unwrap(),
     ]);
     let mut reader = csv::Reader::from_path(&file).unwrap();
@@ -171,13 +182,25 @@ fn search_pages_export_verify_and_retention_from_the_cli() {
 
     // Verify: both walks hold.
     assert!(server.ok(&["events", "verify"]).contains("default: ok"));
-    assert!(server.ok(&["events", "verify", "--full"]).contains("default: ok"));
+    assert!(
+        server
+            .ok(&["events", "verify", "--full"])
+            .contains("default: ok")
+    );
 
     // Retention: shown, set, back to forever.
     assert!(server.ok(&["events", "retention"]).contains("forever"));
-    assert!(server.ok(&["events", "retention", "--days", "30"]).contains("30 days"));
+    assert!(
+        server
+            .ok(&["events", "retention", "--days", "30"])
+            .contains("30 days")
+    );
     assert!(server.ok(&["events", "retention"]).contains("30 days"));
-    assert!(server.ok(&["events", "retention", "--forever"]).contains("forever"));
+    assert!(
+        server
+            .ok(&["events", "retention", "--forever"])
+            .contains("forever")
+    );
     let changed = page(&["--action", "organization.settings.changed"]);
     assert_eq!(changed.len(), 2);
 }
@@ -233,7 +256,15 @@ fn crash_in_a_burst(database_url: Option<&str>) {
         .map(|t| t.name)
         .collect();
     let created: std::collections::HashSet<String> = server
-        .ok(&["events", "search", "--action", "team.created", "--all", "--format", "jsonl"])
+        .ok(&[
+            "events",
+            "search",
+            "--action",
+            "team.created",
+            "--all",
+            "--format",
+            "jsonl",
+        ])
         .lines()
         .map(|l| {
             let e: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -242,7 +273,10 @@ fn crash_in_a_burst(database_url: Option<&str>) {
         .collect();
     for name in &acknowledged {
         assert!(teams.contains(name), "acknowledged team {name} is missing");
-        assert!(created.contains(name), "acknowledged team {name} has no event");
+        assert!(
+            created.contains(name),
+            "acknowledged team {name} has no event"
+        );
     }
     // No team without its event, and no event without its team.
     assert_eq!(teams, created);

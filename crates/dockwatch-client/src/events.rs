@@ -46,8 +46,16 @@ pub(crate) fn query_string(filters: &[(&str, String)]) -> String {
 impl Client {
     /// Starts a streamed export (`format` and search filters as query pairs) of an
     /// organization's events; read it with [`EventExport::chunk`].
-    pub async fn export_events(&self, org: &str, filters: &[(&str, String)]) -> Result<EventExport> {
-        let path = format!("/api/v1/orgs/{}/events/export{}", seg(org), query_string(filters));
+    pub async fn export_events(
+        &self,
+        org: &str,
+        filters: &[(&str, String)],
+    ) -> Result<EventExport> {
+        let path = format!(
+            "/api/v1/orgs/{}/events/export{}",
+            seg(org),
+            query_string(filters)
+        );
         let url = format!("{}{path}", self.base);
         let mut req = self.http.get(&url);
         if let Some(token) = &self.token {
@@ -67,8 +75,12 @@ impl Client {
 
     /// An organization's events matching `filters` (`(name, value)` query pairs), newest first.
     pub async fn search_events(&self, org: &str, filters: &[(&str, String)]) -> Result<Vec<Value>> {
-        self.get(&format!("/api/v1/orgs/{}/events{}", seg(org), query_string(filters)))
-            .await
+        self.get(&format!(
+            "/api/v1/orgs/{}/events{}",
+            seg(org),
+            query_string(filters)
+        ))
+        .await
     }
 
     /// Walks the organization's chain on the server: `{org, ok, events, first_bad_id, message...}`.

@@ -64,7 +64,11 @@ impl Client {
         org: &str,
         filters: &[(&str, String)],
     ) -> Result<(Vec<Value>, Option<String>)> {
-        let path = format!("/api/v1/orgs/{}/events{}", seg(org), events::query_string(filters));
+        let path = format!(
+            "/api/v1/orgs/{}/events{}",
+            seg(org),
+            events::query_string(filters)
+        );
         let url = format!("{}{path}", self.base);
         let mut req = self.http.get(&url);
         if let Some(token) = &self.token {
@@ -455,4 +459,3 @@ mod tests {
         assert_eq!(super::seg("my.repo_1"), "my.repo_1");
     }
 }
-

@@ -32,7 +32,9 @@ pub async fn run_once(state: &AppState) {
                     Ok(PruneOutcome::Pruned {
                         deleted,
                         through_seq,
-                    }) => tracing::info!(org = %org_id, deleted, through_seq, "Pruned expired events."),
+                    }) => {
+                        tracing::info!(org = %org_id, deleted, through_seq, "Pruned expired events.")
+                    }
                     Ok(PruneOutcome::ChainBroken(e)) => tracing::error!(
                         org = %org_id, error = %e,
                         "The activity log does not verify: nothing pruned, the evidence stays."

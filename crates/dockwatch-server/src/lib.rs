@@ -5,8 +5,8 @@
 //! no SQL (that is `dockwatch-store`).
 #![forbid(unsafe_code)]
 
-pub mod alert;
 pub mod activity_log_job;
+pub mod alert;
 pub mod api;
 pub mod auth;
 pub mod dns;

@@ -164,7 +164,11 @@ async fn catalogue(f: &Fixture) {
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    for expected in ["member.role.changed", "auth.signin.failed", "fleet.compliance.silent"] {
+    for expected in [
+        "member.role.changed",
+        "auth.signin.failed",
+        "fleet.compliance.silent",
+    ] {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }
     // Every action already in the log is in the catalogue.
@@ -199,14 +203,21 @@ async fn sign_ins(f: &Fixture) {
     assert_eq!(s, StatusCode::NO_CONTENT);
 
     let failed = search(&f.app, "action=auth.signin.failed").await;
-    assert_eq!(failed.len(), 1, "only the known user's failure is in the org: {failed:?}");
+    assert_eq!(
+        failed.len(),
+        1,
+        "only the known user's failure is in the org: {failed:?}"
+    );
     let e = &failed[0];
     assert_eq!(e["actor"]["name"], "owner@example.com");
     assert_eq!(e["actor"]["ip"], "192.0.2.7");
     assert_eq!(e["actor"]["user_agent"], "activity-log-test/1");
     assert_eq!(e["details"]["reason"], "wrong password");
     assert!(!e.to_string().contains("not the password"), "{e}");
-    assert_eq!(search(&f.app, "action=auth.signin.succeeded").await.len(), 1);
+    assert_eq!(
+        search(&f.app, "action=auth.signin.succeeded").await.len(),
+        1
+    );
     assert_eq!(search(&f.app, "action=auth.signout").await.len(), 1);
 
     // The unknown email's failure went to the instance log, which still verifies.
@@ -303,11 +314,18 @@ async fn export(f: &Fixture) {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(
+        resp.headers()[header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
     let (body, largest, chunks) = read_stream(resp).await;
     // Streamed: the body came page by page, no chunk near the whole.
     assert!(chunks > ROWS / 1000, "{chunks} chunks");
-    assert!(largest * 20 < body.len(), "largest chunk {largest} of {}", body.len());
+    assert!(
+        largest * 20 < body.len(),
+        "largest chunk {largest} of {}",
+        body.len()
+    );
     let mut reader = csv::Reader::from_reader(&body[..]);
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
@@ -424,7 +442,11 @@ async fn checkpoints(f: &Fixture) {
     let org_id = default_org(&f.store).await;
     let cps = f.store.checkpoints(&org_id).await.unwrap();
     assert_eq!(cps.len(), 1, "{cps:?}");
-    assert!(search(&f.app, "action=activity_log.pruned").await.is_empty());
+    assert!(
+        search(&f.app, "action=activity_log.pruned")
+            .await
+            .is_empty()
+    );
     let (s, v) = verify("").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["ok"], true, "{v}");

@@ -1,8 +1,8 @@
 //! Searching and verifying the activity log: filtered keyset pages, and a chain walk in batches.
 
-use crate::Store;
 use crate::error::Result;
 use crate::events::{EVENT_COLUMNS, event_from_row};
+use crate::{Backend, Store};
 use dockwatch_core::checkpoint::{Checkpoint, CheckpointKind};
 use dockwatch_core::event::{ChainError, Event, GENESIS_HASH, chain_hash};
 
@@ -69,8 +69,34 @@ fn like_escape(text: &str) -> String {
     out
 }
 
+/// The first string after every string starting with `prefix` (for an index range scan).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 /// SQL conditions and their bound values for a filter, numbered from `$first`.
-fn conditions(filter: &EventFilter, first: usize) -> (String, Vec<String>, Vec<i64>) {
+///
+/// An action prefix (`team.*`) is an index range (`action >= 'team.' AND action < 'team/'`):
+/// SQLite's LIKE is case-insensitive and PostgreSQL's depends on the collation, so neither
+/// would use the (org, action, time) index for it.
+/// On PostgreSQL the range compares bytes (`COLLATE "C"`, as its index does), whatever the
+/// database's collation.
+fn conditions(
+    filter: &EventFilter,
+    first: usize,
+    backend: Backend,
+) -> (String, Vec<String>, Vec<i64>) {
+    let action_col = match backend {
+        Backend::Postgres => "action COLLATE \"C\"",
+        Backend::Sqlite => "action",
+    };
     // Text binds come first (numbered from `first`), then integer binds.
     let mut sql = String::new();
     let mut texts: Vec<String> = Vec::new();
@@ -82,8 +108,14 @@ fn conditions(filter: &EventFilter, first: usize) -> (String, Vec<String>, Vec<i
     };
     if let Some(action) = &filter.action {
         if let Some(prefix) = action.strip_suffix('*') {
-            let p = next(&mut texts, format!("{}%", like_escape(prefix)));
-            text_conds.push(format!("action LIKE {p} ESCAPE '\\'"));
+            let from = next(&mut texts, prefix.to_owned());
+            match prefix_end(prefix) {
+                Some(end) => {
+                    let to = next(&mut texts, end);
+                    text_conds.push(format!("{action_col} >= {from} AND {action_col} < {to}"));
+                }
+                None => text_conds.push(format!("{action_col} >= {from}")),
+            }
         } else {
             let p = next(&mut texts, action.clone());
             text_conds.push(format!("action = {p}"));
@@ -133,7 +165,7 @@ impl Store {
         cursor: Option<&EventCursor>,
         limit: i64,
     ) -> Result<Vec<Event>> {
-        let (conds, texts, ints) = conditions(filter, 5);
+        let (conds, texts, ints) = conditions(filter, 5, self.backend());
         // `$2`..`$4` are the cursor; without one it sits past every event.
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 \
@@ -328,13 +360,16 @@ mod tests {
             until_ms: Some(9),
             ..Default::default()
         };
-        let (sql, texts, ints) = conditions(&f, 5);
+        let (sql, texts, ints) = conditions(&f, 5, Backend::Sqlite);
         assert_eq!(
             sql,
-            " AND action LIKE $5 ESCAPE '\\' AND (actor_id = $6 OR actor_name = $6) \
-             AND time_ms >= $7 AND time_ms < $8"
+            " AND action >= $5 AND action < $6 AND (actor_id = $7 OR actor_name = $7) \
+             AND time_ms >= $8 AND time_ms < $9"
         );
-        assert_eq!(texts, vec!["team.%".to_owned(), "ann".to_owned()]);
+        assert_eq!(
+            texts,
+            vec!["team.".to_owned(), "team/".to_owned(), "ann".to_owned()]
+        );
         assert_eq!(ints, vec![5, 9]);
     }
 

@@ -24,6 +24,9 @@ pub struct Change {
     pub sentence: String,
     /// Before/after and anything else worth keeping.
     pub details: serde_json::Value,
+    /// Who did it, when not the transaction's actor (a batch ingesting many people's actions,
+    /// such as registry pulls, in one group commit).
+    pub actor: Option<Actor>,
 }
 
 impl Change {
@@ -44,7 +47,14 @@ impl Change {
             target,
             sentence: sentence.into(),
             details: serde_json::json!({}),
+            actor: None,
         }
+    }
+
+    /// Records the change as done by `actor` rather than the transaction's actor.
+    pub fn by(mut self, actor: Actor) -> Self {
+        self.actor = Some(actor);
+        self
     }
 
     /// Attaches the details (before/after).
@@ -160,7 +170,11 @@ async fn has_alert_rules(conn: &mut AnyConnection, org_id: &str) -> Result<bool>
 const INSERT_ROWS: usize = 500;
 
 /// Locks (PostgreSQL: `FOR UPDATE`) or creates the chain head of `org_id`.
-async fn lock_head(conn: &mut AnyConnection, backend: Backend, org_id: &str) -> Result<(i64, String, i64)> {
+async fn lock_head(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    org_id: &str,
+) -> Result<(i64, String, i64)> {
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE",
         Backend::Sqlite => "",
@@ -202,9 +216,13 @@ async fn append_all(
         let head = lock_head(conn, backend, &org).await?;
         heads.insert(org, head);
     }
-    let label = actor_label(actor);
+    let tx_label = actor_label(actor);
     let mut events = Vec::with_capacity(changes.len());
     for change in changes {
+        let (actor, label) = match &change.actor {
+            Some(a) => (a, actor_label(a)),
+            None => (actor, tx_label.clone()),
+        };
         let (seq, prev_hash, last_ms) = heads.get_mut(&change.org_id).expect("locked above");
         // Time never runs backwards within a chain, so time order and chain order agree.
         let time_ms = now_ms().max(*last_ms);

@@ -55,27 +55,58 @@ async fn story(store: &Store, url: &str) {
     append(store, org, 20).await;
 
     // A checkpoint of the verified head; verification then starts after it.
-    let c = store.checkpoint_events(org).await.unwrap().unwrap().unwrap();
+    let c = store
+        .checkpoint_events(org)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(c.seq, 20);
-    assert!(store.checkpoint_events(org).await.unwrap().unwrap().is_none(), "nothing new");
+    assert!(
+        store
+            .checkpoint_events(org)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_none(),
+        "nothing new"
+    );
     append(store, org, 5).await;
     let quick = store.verify_events(org).await.unwrap().unwrap();
-    assert_eq!((quick.events, quick.from_checkpoint, quick.head_seq), (5, Some(20), 25));
+    assert_eq!(
+        (quick.events, quick.from_checkpoint, quick.head_seq),
+        (5, Some(20), 25)
+    );
     let all = full(store).await.unwrap();
     assert_eq!((all.events, all.from_checkpoint), (25, None));
 
     // Editing the event a checkpoint stands for is caught even without --full.
     let chain = store.events_in_chain_order(org).await.unwrap();
-    exec(url, "UPDATE events SET hash = $1 WHERE id = $2", &["00", &chain[19].id]).await;
+    exec(
+        url,
+        "UPDATE events SET hash = $1 WHERE id = $2",
+        &["00", &chain[19].id],
+    )
+    .await;
     assert!(matches!(
         store.verify_events(org).await.unwrap(),
         Err(ChainError::Checkpoint { seq: 20, .. })
     ));
-    exec(url, "UPDATE events SET hash = $1 WHERE id = $2", &[&chain[19].hash, &chain[19].id]).await;
+    exec(
+        url,
+        "UPDATE events SET hash = $1 WHERE id = $2",
+        &[&chain[19].hash, &chain[19].id],
+    )
+    .await;
 
     // Pruning everything up to seq 10 leaves a prune checkpoint: both walks still hold.
     let cutoff = chain[9].time_ms + 1;
-    let expected_through = chain.iter().filter(|e| e.time_ms < cutoff).map(|e| e.seq).max().unwrap();
+    let expected_through = chain
+        .iter()
+        .filter(|e| e.time_ms < cutoff)
+        .map(|e| e.seq)
+        .max()
+        .unwrap();
     let outcome = store.prune_events(org, cutoff).await.unwrap();
     assert_eq!(
         outcome,
@@ -91,7 +122,10 @@ async fn story(store: &Store, url: &str) {
     let all = full(store).await.unwrap();
     assert_eq!(all.from_checkpoint, Some(expected_through));
     assert_eq!(all.events as usize, left.len());
-    assert_eq!(store.prune_events(org, cutoff).await.unwrap(), PruneOutcome::Nothing);
+    assert_eq!(
+        store.prune_events(org, cutoff).await.unwrap(),
+        PruneOutcome::Nothing
+    );
 
     // Deleting the oldest remaining event behind the store's back is caught by the full walk.
     exec(url, "DELETE FROM events WHERE id = $1", &[&left[0].id]).await;

@@ -13,3 +13,7 @@ CREATE TABLE event_checkpoints (
     created_ms BIGINT NOT NULL,
     PRIMARY KEY (org_id, seq, kind)
 );
+
+-- Search by actor or target name (the filter matches id or name) and time.
+CREATE INDEX events_org_actor_name_time ON events (org_id, actor_name, time_ms);
+CREATE INDEX events_org_target_name_time ON events (org_id, target_name, time_ms);
