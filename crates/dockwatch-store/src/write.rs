@@ -166,9 +166,6 @@ async fn has_alert_rules(conn: &mut AnyConnection, org_id: &str) -> Result<bool>
     Ok(row.is_some())
 }
 
-/// Rows per multi-row insert: 17 binds each stays under both backends' bind limits.
-const INSERT_ROWS: usize = 500;
-
 /// Locks (PostgreSQL: `FOR UPDATE`) or creates the chain head of `org_id`.
 async fn lock_head(
     conn: &mut AnyConnection,
@@ -252,7 +249,7 @@ async fn append_all(
         events.push(event);
     }
     for chunk in events.chunks(INSERT_ROWS) {
-        insert_events(conn, chunk).await?;
+        insert_events(conn, backend, chunk).await?;
     }
     for (org, (seq, hash, time_ms)) in &heads {
         sqlx::query("UPDATE event_heads SET seq = $1, hash = $2, time_ms = $3 WHERE org_id = $4")
@@ -266,49 +263,91 @@ async fn append_all(
     Ok(events)
 }
 
-/// One multi-row insert.
-async fn insert_events(conn: &mut AnyConnection, events: &[Event]) -> Result<()> {
-    let mut sql = String::from(
-        "INSERT INTO events (id, org_id, seq, time_ms, actor_kind, actor_id, actor_name, actor_ip, \
-         actor_user_agent, action, target_kind, target_id, target_name, sentence, details, \
-         prev_hash, hash) VALUES ",
-    );
-    for i in 0..events.len() {
-        if i > 0 {
-            sql.push_str(", ");
+/// Events per insert statement.
+const INSERT_ROWS: usize = 1000;
+
+/// The event columns, in insert order.
+const COLUMNS: [&str; 17] = [
+    "id",
+    "org_id",
+    "seq",
+    "time_ms",
+    "actor_kind",
+    "actor_id",
+    "actor_name",
+    "actor_ip",
+    "actor_user_agent",
+    "action",
+    "target_kind",
+    "target_id",
+    "target_name",
+    "sentence",
+    "details",
+    "prev_hash",
+    "hash",
+];
+
+/// One insert statement per chunk of events, the rows passed as one JSON array bound once
+/// (`json_each` on SQLite, `jsonb_to_recordset` on PostgreSQL). One bind instead of 17 a row:
+/// sqlx's SQLite driver looks every bind up by name (quadratic in a statement's binds) and
+/// crosses to its worker thread per statement, which made per-row or many-bind inserts the
+/// bottleneck (docs/benchmarks.md).
+async fn insert_events(conn: &mut AnyConnection, backend: Backend, events: &[Event]) -> Result<()> {
+    let rows: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "id": e.id, "org_id": e.org_id, "seq": e.seq, "time_ms": e.time_ms,
+                "actor_kind": e.actor.kind, "actor_id": e.actor.id, "actor_name": e.actor.name,
+                "actor_ip": e.actor.ip, "actor_user_agent": e.actor.user_agent,
+                "action": e.action, "target_kind": e.target.kind, "target_id": e.target.id,
+                "target_name": e.target.name, "sentence": e.sentence, "details": e.details,
+                "prev_hash": e.prev_hash, "hash": e.hash,
+            })
+        })
+        .collect();
+    let columns = COLUMNS.join(", ");
+    let sql = match backend {
+        Backend::Sqlite => {
+            let values: Vec<String> = COLUMNS
+                .iter()
+                .map(|c| format!("json_extract(value, '$.{c}')"))
+                .collect();
+            format!(
+                "INSERT INTO events ({columns}) SELECT {} FROM json_each($1)",
+                values.join(", ")
+            )
         }
-        let b = i * 17;
-        sql.push('(');
-        for c in 1..=17 {
-            if c > 1 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", b + c));
+        Backend::Postgres => {
+            let types: Vec<String> = COLUMNS
+                .iter()
+                .map(|c| {
+                    let ty = if matches!(*c, "seq" | "time_ms") {
+                        "bigint"
+                    } else {
+                        "text"
+                    };
+                    format!("{c} {ty}")
+                })
+                .collect();
+            format!(
+                "INSERT INTO events ({columns}) SELECT {columns} FROM \
+                 jsonb_to_recordset($1::text::jsonb) AS x({})",
+                types.join(", ")
+            )
         }
-        sql.push(')');
+    };
+    let inserted = sqlx::query(&sql)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if inserted != events.len() as u64 {
+        return Err(StoreError::Corrupt {
+            what: "event insert",
+            message: format!("inserted {inserted} of {} events", events.len()),
+        });
     }
-    let mut q = sqlx::query(&sql);
-    for event in events {
-        q = q
-            .bind(&event.id)
-            .bind(&event.org_id)
-            .bind(event.seq)
-            .bind(event.time_ms)
-            .bind(&event.actor.kind)
-            .bind(&event.actor.id)
-            .bind(&event.actor.name)
-            .bind(&event.actor.ip)
-            .bind(&event.actor.user_agent)
-            .bind(&event.action)
-            .bind(&event.target.kind)
-            .bind(&event.target.id)
-            .bind(&event.target.name)
-            .bind(&event.sentence)
-            .bind(&event.details)
-            .bind(&event.prev_hash)
-            .bind(&event.hash);
-    }
-    q.execute(&mut *conn).await?;
     Ok(())
 }
 
