@@ -99,7 +99,12 @@ fn args() -> Args {
 
 fn actor(i: u64) -> Actor {
     Actor {
-        kind: if i.is_multiple_of(10) { "token" } else { "user" }.into(),
+        kind: if i.is_multiple_of(10) {
+            "token"
+        } else {
+            "user"
+        }
+        .into(),
         id: format!("u-{i:06}"),
         name: format!("user{i}@example.com"),
         ip: Some(format!("198.51.{}.{}", (i / 250) % 250, i % 250)),
