@@ -3,6 +3,7 @@
 //! Every flag also reads `DOCKWATCH_<FLAG>` and, below both, the `--config` TOML file.
 
 use anyhow::{Context, bail};
+use dockwatch_core::checkpoint::CheckpointKey;
 use dockwatch_server::alert::seal::SealKey;
 use dockwatch_server::{AppState, ServerConfig};
 use dockwatch_store::{Store, StoreConfig};
@@ -52,6 +53,14 @@ pub struct Args {
     /// [default: the key file `alerts.key` in the data directory, made at first start].
     #[arg(long, env = "DOCKWATCH_SECRETS_KEY", hide_env_values = true)]
     secrets_key: Option<String>,
+    /// 64 hex digits signing activity-log checkpoints (the same for every process sharing a
+    /// database) [default: the key file `checkpoint.key` in the data directory, made at first
+    /// start].
+    #[arg(long, env = "DOCKWATCH_CHECKPOINT_KEY", hide_env_values = true)]
+    checkpoint_key: Option<String>,
+    /// How often activity logs are checkpointed and pruned (`10m`, `1h`) [default: 10m].
+    #[arg(long, env = "DOCKWATCH_CHECKPOINT_INTERVAL", value_parser = humantime::parse_duration)]
+    checkpoint_interval: Option<std::time::Duration>,
 }
 
 /// The `--config` file: the same settings as the flags (secrets stay in env vars).
@@ -110,6 +119,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         allow_private_targets: args.allow_private_targets,
         seal_key: seal_key(args.secrets_key.as_deref(), &store_config.data_dir)?,
+        checkpoint_key: checkpoint_key(args.checkpoint_key.as_deref(), &store_config.data_dir)?,
+        checkpoint_every: args
+            .checkpoint_interval
+            .unwrap_or(dockwatch_server::activity_log_job::DEFAULT_EVERY),
         ..ServerConfig::default()
     };
     let bootstrap_org = args
@@ -211,6 +224,37 @@ fn seal_key(given: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<S
             write_private(&path, &key.to_hex())
                 .with_context(|| format!("writing the key file {}", path.display()))?;
             tracing::info!(path = %path.display(), "Made the key that seals alert channel secrets.");
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// The key signing activity-log checkpoints: given, or read from (first made in) the data dir.
+fn checkpoint_key(
+    given: Option<&str>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<CheckpointKey> {
+    if let Some(hex) = given.filter(|k| !k.is_empty()) {
+        return CheckpointKey::from_hex(hex)
+            .map_err(|e| anyhow::anyhow!("--checkpoint-key (DOCKWATCH_CHECKPOINT_KEY): {e}"));
+    }
+    let path = data_dir.join("checkpoint.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            CheckpointKey::from_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
+            let mut bytes = [0_u8; 32];
+            std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+                .context("reading /dev/urandom for the checkpoint key")?;
+            let key = CheckpointKey::from_bytes(bytes);
+            write_private(&path, &key.to_hex())
+                .with_context(|| format!("writing the key file {}", path.display()))?;
+            tracing::info!(path = %path.display(), key_id = %key.id(), "Made the key that signs activity-log checkpoints.");
             Ok(key)
         }
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `dockwatch` binary against real components. One module per pillar.
 
+mod activity_log;
 mod agent;
 mod alerts;
 mod cli;

@@ -58,6 +58,44 @@ impl Client {
         })
     }
 
+    /// A page of search results and the cursor of the next page, if any.
+    pub async fn search_events_page(
+        &self,
+        org: &str,
+        filters: &[(&str, String)],
+    ) -> Result<(Vec<Value>, Option<String>)> {
+        let path = format!(
+            "/api/v1/orgs/{}/events{}",
+            seg(org),
+            events::query_string(filters)
+        );
+        let url = format!("{}{path}", self.base);
+        let mut req = self.http.get(&url);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let http = |source| ClientError::Http {
+            url: url.clone(),
+            source,
+        };
+        let resp = req.send().await.map_err(http)?;
+        let status = resp.status();
+        let next = resp
+            .headers()
+            .get("x-next-cursor")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = resp.bytes().await.map_err(http)?;
+        if !status.is_success() {
+            return Err(api_error("GET", &path, status.as_u16(), &bytes));
+        }
+        let events = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok((events, next))
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -82,20 +120,7 @@ impl Client {
             source,
         })?;
         if !status.is_success() {
-            let err: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            return Err(ClientError::Api {
-                method: method.to_string(),
-                path: path.to_owned(),
-                status: status.as_u16(),
-                code: err["error"]["code"]
-                    .as_str()
-                    .unwrap_or("unknown")
-                    .to_owned(),
-                message: err["error"]["message"].as_str().map_or_else(
-                    || String::from_utf8_lossy(&bytes).into_owned(),
-                    str::to_owned,
-                ),
-            });
+            return Err(api_error(method.as_str(), path, status.as_u16(), &bytes));
         }
         let bytes = if bytes.is_empty() {
             &b"null"[..]
@@ -130,6 +155,11 @@ impl Client {
     /// Any API v1 `GET`, as JSON (for paths this client has no typed method for).
     pub async fn get_json(&self, path: &str) -> Result<Value> {
         self.get(path).await
+    }
+
+    /// PUTs a JSON body to an API path and answers the JSON reply.
+    pub async fn put_json(&self, path: &str, body: Value) -> Result<Value> {
+        self.send(Method::PUT, path, body).await
     }
 
     /// Creates the first owner with the one-time sign-up token printed at first start.
@@ -400,6 +430,24 @@ impl Client {
                     .await
             }
         }
+    }
+}
+
+/// The error for a non-success answer: the server's `{error: {code, message}}`, or its text.
+pub(crate) fn api_error(method: &str, path: &str, status: u16, bytes: &[u8]) -> ClientError {
+    let err: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+    ClientError::Api {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        status,
+        code: err["error"]["code"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_owned(),
+        message: err["error"]["message"].as_str().map_or_else(
+            || String::from_utf8_lossy(bytes).into_owned(),
+            str::to_owned,
+        ),
     }
 }
 

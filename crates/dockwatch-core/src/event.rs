@@ -105,6 +105,20 @@ pub enum ChainError {
         "event {id} (seq {seq}): it does not follow the event before it (deleted, inserted or reordered)"
     )]
     Broken { id: String, seq: i64 },
+    /// A checkpoint the walk relies on is not signed by the server's key (forged or altered),
+    /// or no longer matches the event it stands for.
+    #[error("checkpoint at seq {seq}: {reason}")]
+    Checkpoint { seq: i64, reason: String },
+}
+
+impl ChainError {
+    /// The first bad event's id (for a checkpoint, `checkpoint`) and sequence number.
+    pub fn position(&self) -> (String, i64) {
+        match self {
+            Self::Edited { id, seq } | Self::Broken { id, seq } => (id.clone(), *seq),
+            Self::Checkpoint { seq, .. } => ("checkpoint".to_owned(), *seq),
+        }
+    }
 }
 
 /// Checks events given in chain order, starting after `prev_hash` (the genesis hash or a

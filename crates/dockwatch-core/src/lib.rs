@@ -4,6 +4,8 @@
 //! everything in it can be tested with plain values.
 #![forbid(unsafe_code)]
 
+pub mod actions;
+pub mod checkpoint;
 pub mod clock;
 pub mod event;
 pub mod org;

@@ -128,6 +128,13 @@ async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principal> {
             },
             None => actor("token", &found.token.id, &found.token.name),
         };
+        if state.token_use.due(&found.token.id) {
+            let every = crate::token_cache::TOKEN_USE_EVERY.as_millis() as i64;
+            state
+                .store
+                .record_token_use(&actor, &found.token, every)
+                .await?;
+        }
         return Ok(Principal {
             user: found.user,
             token: Some(found.token),

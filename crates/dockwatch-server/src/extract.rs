@@ -96,6 +96,19 @@ impl ClientInfo {
     }
 }
 
+impl ClientInfo {
+    /// The activity-log actor `kind`/`id`/`name` acting from this client.
+    pub fn actor(&self, kind: &str, id: &str, name: &str) -> dockwatch_store::Actor {
+        dockwatch_store::Actor {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+            name: name.to_owned(),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     type Rejection = std::convert::Infallible;
 

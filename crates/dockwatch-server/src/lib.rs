@@ -5,6 +5,7 @@
 //! no SQL (that is `dockwatch-store`).
 #![forbid(unsafe_code)]
 
+pub mod activity_log_job;
 pub mod alert;
 pub mod api;
 pub mod auth;
@@ -44,6 +45,10 @@ pub struct ServerConfig {
     pub seal_key: alert::seal::SealKey,
     /// Stop retrying an alert delivery this long after its first attempt.
     pub alert_dead_letter_after: Duration,
+    /// Signs activity-log checkpoints (a key file in the data directory for `serve`).
+    pub checkpoint_key: dockwatch_core::checkpoint::CheckpointKey,
+    /// How often the activity-log job checkpoints and prunes.
+    pub checkpoint_every: Duration,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +61,8 @@ impl Default for ServerConfig {
             allow_private_targets: false,
             seal_key: alert::seal::SealKey::generate(),
             alert_dead_letter_after: Duration::from_secs(24 * 3600),
+            checkpoint_key: dockwatch_core::checkpoint::CheckpointKey::from_bytes(rand::random()),
+            checkpoint_every: activity_log_job::DEFAULT_EVERY,
         }
     }
 }
@@ -73,6 +80,8 @@ pub struct AppState {
     pub resolver: dns::TxtResolver,
     /// Recent bearer-token lookups.
     pub tokens: Arc<token_cache::TokenCache>,
+    /// When this process last logged each token's use.
+    pub token_use: Arc<token_cache::TokenUseThrottle>,
     /// What alert channels share (target policy, timeouts).
     pub alert_context: dockwatch_alert::ChannelContext,
     /// Seals alert channel settings.
@@ -93,11 +102,12 @@ impl AppState {
         Ok(Self {
             alert_context,
             seal_key: config.seal_key.clone(),
-            store,
+            store: store.with_checkpoint_key(config.checkpoint_key.clone()),
             config: Arc::new(config),
             limiter: Arc::default(),
             resolver,
             tokens: Arc::default(),
+            token_use: Arc::default(),
         })
     }
 }
@@ -138,11 +148,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
     let worker = alert::worker::spawn(state.clone());
+    let activity_log = activity_log_job::spawn(state.clone());
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();
+    activity_log.abort();
     store.close().await;
     Ok(())
 }

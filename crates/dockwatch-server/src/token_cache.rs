@@ -45,3 +45,44 @@ impl TokenCache {
         self.entries.lock().expect("token cache lock").clear();
     }
 }
+
+/// Remembers when this process last logged each token's use, so most requests skip the
+/// database claim (`Store::record_token_use`), which settles it across processes.
+#[derive(Debug, Default)]
+pub struct TokenUseThrottle {
+    last: Mutex<HashMap<String, Instant>>,
+}
+
+/// A token's use is logged at most once per this interval.
+pub const TOKEN_USE_EVERY: Duration = Duration::from_secs(600);
+
+impl TokenUseThrottle {
+    /// True when `token_id`'s use has not been logged by this process within the interval (and
+    /// marks it now).
+    pub fn due(&self, token_id: &str) -> bool {
+        let mut last = self.last.lock().expect("token use lock");
+        if last.len() >= MAX_ENTRIES {
+            last.retain(|_, at| at.elapsed() < TOKEN_USE_EVERY);
+        }
+        match last.get(token_id) {
+            Some(at) if at.elapsed() < TOKEN_USE_EVERY => false,
+            _ => {
+                last.insert(token_id.to_owned(), Instant::now());
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_due_once_per_interval() {
+        let t = TokenUseThrottle::default();
+        assert!(t.due("a"));
+        assert!(!t.due("a"));
+        assert!(t.due("b"));
+    }
+}

@@ -1,8 +1,9 @@
 //! Searching and verifying the activity log: filtered keyset pages, and a chain walk in batches.
 
-use crate::Store;
 use crate::error::Result;
 use crate::events::{EVENT_COLUMNS, event_from_row};
+use crate::{Backend, Store};
+use dockwatch_core::checkpoint::{Checkpoint, CheckpointKind};
 use dockwatch_core::event::{ChainError, Event, GENESIS_HASH, chain_hash};
 
 /// Rows read per batch while walking a chain: bounded memory however long the log is.
@@ -34,11 +35,24 @@ pub struct EventCursor {
     pub id: String,
 }
 
+/// Where verification starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyMode {
+    /// After the latest valid signed checkpoint (cheap: only what was added since).
+    FromCheckpoint,
+    /// Every retained event (only a prune checkpoint, where retention cut the chain, is used).
+    Full,
+}
+
 /// A chain that holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedChain {
     /// Events checked.
     pub events: i64,
+    /// The newest event's sequence number (0 for an empty log).
+    pub head_seq: i64,
+    /// The signed checkpoint the walk started after, if any.
+    pub from_checkpoint: Option<i64>,
     /// The hash of the newest event (the genesis hash for an empty log).
     pub head_hash: String,
 }
@@ -55,8 +69,34 @@ fn like_escape(text: &str) -> String {
     out
 }
 
+/// The first string after every string starting with `prefix` (for an index range scan).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 /// SQL conditions and their bound values for a filter, numbered from `$first`.
-fn conditions(filter: &EventFilter, first: usize) -> (String, Vec<String>, Vec<i64>) {
+///
+/// An action prefix (`team.*`) is an index range (`action >= 'team.' AND action < 'team/'`):
+/// SQLite's LIKE is case-insensitive and PostgreSQL's depends on the collation, so neither
+/// would use the (org, action, time) index for it.
+/// On PostgreSQL the range compares bytes (`COLLATE "C"`, as its index does), whatever the
+/// database's collation.
+fn conditions(
+    filter: &EventFilter,
+    first: usize,
+    backend: Backend,
+) -> (String, Vec<String>, Vec<i64>) {
+    let action_col = match backend {
+        Backend::Postgres => "action COLLATE \"C\"",
+        Backend::Sqlite => "action",
+    };
     // Text binds come first (numbered from `first`), then integer binds.
     let mut sql = String::new();
     let mut texts: Vec<String> = Vec::new();
@@ -68,8 +108,14 @@ fn conditions(filter: &EventFilter, first: usize) -> (String, Vec<String>, Vec<i
     };
     if let Some(action) = &filter.action {
         if let Some(prefix) = action.strip_suffix('*') {
-            let p = next(&mut texts, format!("{}%", like_escape(prefix)));
-            text_conds.push(format!("action LIKE {p} ESCAPE '\\'"));
+            let from = next(&mut texts, prefix.to_owned());
+            match prefix_end(prefix) {
+                Some(end) => {
+                    let to = next(&mut texts, end);
+                    text_conds.push(format!("{action_col} >= {from} AND {action_col} < {to}"));
+                }
+                None => text_conds.push(format!("{action_col} >= {from}")),
+            }
         } else {
             let p = next(&mut texts, action.clone());
             text_conds.push(format!("action = {p}"));
@@ -119,7 +165,7 @@ impl Store {
         cursor: Option<&EventCursor>,
         limit: i64,
     ) -> Result<Vec<Event>> {
-        let (conds, texts, ints) = conditions(filter, 5);
+        let (conds, texts, ints) = conditions(filter, 5, self.backend());
         // `$2`..`$4` are the cursor; without one it sits past every event.
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 \
@@ -171,22 +217,88 @@ impl Store {
             .collect::<std::result::Result<_, _>>()?)
     }
 
-    /// Walks an organization's chain in batches, recomputing every hash, and checks that it ends
-    /// at the recorded head. The inner error names the first event that was edited, deleted,
-    /// inserted or reordered.
+    /// Verifies an organization's chain from its latest valid signed checkpoint
+    /// ([`VerifyMode::FromCheckpoint`]).
     pub async fn verify_events(
         &self,
         org_id: &str,
     ) -> Result<std::result::Result<VerifiedChain, ChainError>> {
-        let mut prev_hash = GENESIS_HASH.to_owned();
-        let mut last_seq = 0_i64;
+        self.verify_events_mode(org_id, VerifyMode::FromCheckpoint)
+            .await
+    }
+
+    /// Walks an organization's chain in batches, recomputing every hash, and checks that it ends
+    /// at the recorded head. The inner error names the first event that was edited, deleted,
+    /// inserted or reordered, or the checkpoint that was forged.
+    ///
+    /// The walk starts after the latest prune checkpoint (where retention left the chain), or at
+    /// the first event; in [`VerifyMode::FromCheckpoint`], after the latest periodic checkpoint
+    /// that this server's key signed and whose event still has that hash. Every checkpoint
+    /// claiming this server's key must carry a valid signature.
+    pub async fn verify_events_mode(
+        &self,
+        org_id: &str,
+        mode: VerifyMode,
+    ) -> Result<std::result::Result<VerifiedChain, ChainError>> {
+        let checkpoints = self.checkpoints(org_id).await?;
+        let key = self.checkpoint_key();
+        let ours = |c: &Checkpoint| key.is_some_and(|k| k.id() == c.key_id);
+        for c in &checkpoints {
+            if ours(c) && !key.is_some_and(|k| k.verifies(c)) {
+                return Ok(Err(ChainError::Checkpoint {
+                    seq: c.seq,
+                    reason: "its signature does not verify (forged or altered)".into(),
+                }));
+            }
+        }
+        let mut start = (0_i64, GENESIS_HASH.to_owned());
+        let mut trusted = None;
+        if let Some(base) = checkpoints
+            .iter()
+            .filter(|c| c.kind == CheckpointKind::Prune)
+            .max_by_key(|c| c.seq)
+        {
+            if !ours(base) {
+                return Ok(Err(ChainError::Checkpoint {
+                    seq: base.seq,
+                    reason: format!(
+                        "the chain starts at a prune checkpoint signed by key {}, which this \
+                         server does not have (give every serve process the same checkpoint key)",
+                        base.key_id
+                    ),
+                }));
+            }
+            start = (base.seq, base.hash.clone());
+            trusted = Some(base.seq);
+        }
+        if mode == VerifyMode::FromCheckpoint
+            && let Some(c) = checkpoints
+                .iter()
+                .filter(|c| c.kind == CheckpointKind::Periodic && c.seq > start.0 && ours(c))
+                .max_by_key(|c| c.seq)
+        {
+            let at = self.events_after_seq(org_id, c.seq - 1, 1).await?;
+            match at.first() {
+                Some(e) if e.seq == c.seq && e.hash == c.hash => {}
+                _ => {
+                    return Ok(Err(ChainError::Checkpoint {
+                        seq: c.seq,
+                        reason: "the event it stands for is missing or has another hash".into(),
+                    }));
+                }
+            }
+            start = (c.seq, c.hash.clone());
+            trusted = Some(c.seq);
+        }
+        let (mut last_seq, mut prev_hash) = start.clone();
         let mut count = 0_i64;
         loop {
             let batch = self
                 .events_after_seq(org_id, last_seq, VERIFY_BATCH)
                 .await?;
-            let Some(last) = batch.last() else { break };
-            let next_last = last.seq;
+            if batch.is_empty() {
+                break;
+            }
             for event in &batch {
                 if chain_hash(event) != event.hash {
                     return Ok(Err(ChainError::Edited {
@@ -204,7 +316,6 @@ impl Store {
                 last_seq = event.seq;
                 count += 1;
             }
-            debug_assert_eq!(last_seq, next_last);
         }
         // The head, written with every append, catches events deleted from or added at the end.
         let head: Option<(i64, String)> =
@@ -229,7 +340,9 @@ impl Store {
         }
         Ok(Ok(VerifiedChain {
             events: count,
+            head_seq: last_seq,
             head_hash: prev_hash,
+            from_checkpoint: trusted,
         }))
     }
 }
@@ -247,13 +360,16 @@ mod tests {
             until_ms: Some(9),
             ..Default::default()
         };
-        let (sql, texts, ints) = conditions(&f, 5);
+        let (sql, texts, ints) = conditions(&f, 5, Backend::Sqlite);
         assert_eq!(
             sql,
-            " AND action LIKE $5 ESCAPE '\\' AND (actor_id = $6 OR actor_name = $6) \
-             AND time_ms >= $7 AND time_ms < $8"
+            " AND action >= $5 AND action < $6 AND (actor_id = $7 OR actor_name = $7) \
+             AND time_ms >= $8 AND time_ms < $9"
         );
-        assert_eq!(texts, vec!["team.%".to_owned(), "ann".to_owned()]);
+        assert_eq!(
+            texts,
+            vec!["team.".to_owned(), "team/".to_owned(), "ann".to_owned()]
+        );
         assert_eq!(ints, vec![5, 9]);
     }
 

@@ -3,7 +3,7 @@
 use super::time;
 use crate::AppState;
 use crate::auth::{Principal, org_access};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -76,7 +76,7 @@ pub struct SearchParams {
     /// Free text in the sentence, target name or details.
     pub q: Option<String>,
     /// At most this many (1 to 1000, default 100).
-    pub limit: Option<i64>,
+    pub limit: Option<String>,
     /// The `x-next-cursor` of the previous page.
     pub cursor: Option<String>,
 }
@@ -104,14 +104,8 @@ pub async fn list(
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let Query(params) = params.map_err(|e| ApiError::BadRequest {
-        field: None,
-        message: format!("query: {}", e.body_text()),
-    })?;
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field("limit", "must be 1 to 1000"));
-    }
+    let Query(params) = params.map_err(super::events_filter::query_rejection)?;
+    let limit = super::events_filter::limit(params.limit.as_deref())?;
     let filter = super::events_filter::filter(&params)?;
     let cursor = params
         .cursor

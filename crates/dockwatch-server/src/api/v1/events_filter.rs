@@ -41,6 +41,34 @@ fn action(text: &str) -> ApiResult<String> {
     Ok(text.to_owned())
 }
 
+/// A rejected query string as a 400 naming the parameter when serde does (unknown ones).
+pub fn query_rejection(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    let text = e.body_text();
+    let field = text
+        .split_once("unknown field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned());
+    ApiError::BadRequest {
+        message: match &field {
+            Some(f) => format!("{f}: not a parameter of this endpoint"),
+            None => format!("query: {text}"),
+        },
+        field,
+    }
+}
+
+/// Reads `limit`: 1 to 1000, default 100.
+pub fn limit(text: Option<&str>) -> ApiResult<i64> {
+    match text {
+        None | Some("") => Ok(100),
+        Some(t) => t
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::field("limit", format!("{t:?}: must be 1 to 1000"))),
+    }
+}
+
 /// The store filter for the query parameters.
 pub fn filter(p: &SearchParams) -> ApiResult<EventFilter> {
     let now = dockwatch_core::Clock::now_millis(&dockwatch_core::SystemClock);
@@ -89,6 +117,16 @@ mod tests {
         );
         let e = parse_when("until", "yesterday", 0).unwrap_err();
         assert!(matches!(e, ApiError::BadRequest { field: Some(f), .. } if f == "until"));
+    }
+
+    #[test]
+    fn limits_are_checked() {
+        assert_eq!(limit(None).unwrap(), 100);
+        assert_eq!(limit(Some("7")).unwrap(), 7);
+        for bad in ["0", "1001", "ten"] {
+            assert!(matches!(limit(Some(bad)),
+                Err(ApiError::BadRequest { field: Some(f), .. }) if f == "limit"));
+        }
     }
 
     #[test]

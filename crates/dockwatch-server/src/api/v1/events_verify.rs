@@ -8,6 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use dockwatch_core::org::Role;
+use dockwatch_store::events_query::VerifyMode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -23,6 +24,8 @@ pub struct VerifyView {
     pub events: i64,
     /// The newest event's hash, when the chain holds.
     pub head_hash: Option<String>,
+    /// The signed checkpoint the walk started after, if any.
+    pub checkpoint_seq: Option<i64>,
     /// The first bad event's id, when it does not.
     pub first_bad_id: Option<String>,
     /// The first bad event's sequence number.
@@ -31,36 +34,60 @@ pub struct VerifyView {
     pub message: String,
 }
 
-/// Walks the organization's chain, recomputing each hash; names the first bad event.
+/// Verification options.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyParams {
+    /// `true`: walk every retained event, ignoring periodic checkpoints.
+    pub full: Option<String>,
+}
+
+/// Walks the organization's chain from its latest valid signed checkpoint (`full=true`: every
+/// retained event), recomputing each hash; names the first bad event or forged checkpoint.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/events/verify", tag = "events", security(("token" = ["owner"])),
-    params(("org" = String, Path, description = "Organization name")),
+    params(("org" = String, Path, description = "Organization name"),
+        ("full" = Option<bool>, Query, description = "Walk every retained event")),
     responses((status = 200, body = VerifyView)))]
 pub async fn verify(
     State(state): State<AppState>,
     who: Principal,
     Path(org): Path<String>,
+    params: Result<Query<VerifyParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<VerifyView>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let view = match state.store.verify_events(&a.org.id).await? {
+    let Query(params) = params.map_err(super::events_filter::query_rejection)?;
+    let mode = match params.full.as_deref() {
+        None | Some("") | Some("false") => VerifyMode::FromCheckpoint,
+        Some("true") => VerifyMode::Full,
+        Some(other) => {
+            return Err(ApiError::field("full", format!("{other:?}: true or false")));
+        }
+    };
+    let view = match state.store.verify_events_mode(&a.org.id, mode).await? {
         Ok(chain) => VerifyView {
             org: a.org.name.clone(),
             ok: true,
             events: chain.events,
-            message: format!("{} events, the chain holds", chain.events),
+            message: match chain.from_checkpoint {
+                Some(seq) => format!(
+                    "{} events after the signed checkpoint at seq {seq}, the chain holds up to seq {}",
+                    chain.events, chain.head_seq
+                ),
+                None => format!("{} events, the chain holds", chain.events),
+            },
             head_hash: Some(chain.head_hash),
+            checkpoint_seq: chain.from_checkpoint,
             first_bad_id: None,
             first_bad_seq: None,
         },
         Err(bad) => {
-            let (id, seq) = match &bad {
-                dockwatch_core::event::ChainError::Edited { id, seq }
-                | dockwatch_core::event::ChainError::Broken { id, seq } => (id.clone(), *seq),
-            };
+            let (id, seq) = bad.position();
             VerifyView {
                 org: a.org.name.clone(),
                 ok: false,
-                events: seq - 1,
+                events: 0,
                 head_hash: None,
+                checkpoint_seq: None,
                 first_bad_id: Some(id),
                 first_bad_seq: Some(seq),
                 message: bad.to_string(),
@@ -77,7 +104,7 @@ pub struct FeedParams {
     /// The `next` of the previous answer (absent: from the first event).
     pub after: Option<String>,
     /// At most this many (1 to 1000, default 100).
-    pub limit: Option<i64>,
+    pub limit: Option<String>,
 }
 
 /// One feed page.
@@ -103,14 +130,8 @@ pub async fn feed(
     params: Result<Query<FeedParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<FeedPage>> {
     let a = org_access(&state, &who, &org, Role::Owner).await?;
-    let Query(params) = params.map_err(|e| ApiError::BadRequest {
-        field: None,
-        message: format!("query: {}", e.body_text()),
-    })?;
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field("limit", "must be 1 to 1000"));
-    }
+    let Query(params) = params.map_err(super::events_filter::query_rejection)?;
+    let limit = super::events_filter::limit(params.limit.as_deref())?;
     // The feed cursor is the chain's sequence number: dense, per organization, never reused.
     let after = match params.after.as_deref() {
         None | Some("") => 0,

@@ -4,6 +4,8 @@
 pub mod alerts;
 pub mod domains;
 pub mod events;
+pub mod events_actions;
+pub mod events_export;
 pub mod events_filter;
 pub mod events_verify;
 pub mod fleet;
@@ -46,6 +48,8 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(fleet::routes())
         .merge(events_verify::routes())
+        .merge(events_actions::routes())
+        .merge(events_export::routes())
         .merge(alerts::routes())
 }
 

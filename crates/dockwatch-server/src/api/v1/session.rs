@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use dockwatch_store::auth_events::SignInFailure;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -88,9 +89,24 @@ pub async fn sign_in(
     else {
         state.limiter.fail(&keys);
         tracing::info!(email = %email, ip = ?client.ip, "Failed sign-in.");
+        let known = state.store.user_by_email(&email).await?;
+        let why = if known.is_some() {
+            SignInFailure::WrongPassword
+        } else {
+            SignInFailure::UnknownEmail
+        };
+        let actor = client.actor("user", known.as_ref().map_or("", |u| u.id.as_str()), &email);
+        state
+            .store
+            .record_sign_in_failure(&actor, &email, known.as_ref(), why)
+            .await?;
         return Err(ApiError::Unauthorized("wrong email or password".into()));
     };
     state.limiter.succeed(&keys[0]);
+    state
+        .store
+        .record_sign_in(&client.actor("user", &user.id, &user.email), &user)
+        .await?;
     let ttl = state.config.session_ttl;
     let secret = state
         .store
@@ -111,11 +127,22 @@ pub async fn sign_in(
 
 /// Ends the session of the cookie sent, if any.
 #[utoipa::path(post, path = "/api/v1/auth/signout", tag = "session", security(()), responses((status = 204)))]
-pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let mut parts = axum::http::Request::new(()).into_parts().0;
     parts.headers = headers;
     if let Some(secret) = crate::auth::session_cookie(&parts) {
+        let user = state.store.session_user(secret).await?;
         state.store.delete_session(secret).await?;
+        if let Some(user) = user {
+            state
+                .store
+                .record_sign_out(&client.actor("user", &user.id, &user.email), &user)
+                .await?;
+        }
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut()
