@@ -11,6 +11,7 @@ pub mod auth;
 pub mod dns;
 pub mod error;
 pub mod extract;
+pub mod fleet_sweep;
 pub mod health;
 pub mod limiter;
 pub mod openapi;
@@ -43,6 +44,10 @@ pub struct ServerConfig {
     pub seal_key: alert::seal::SealKey,
     /// Stop retrying an alert delivery this long after its first attempt.
     pub alert_dead_letter_after: Duration,
+    /// A machine without a report for this long is `unknown` (`fleet.compliance.silent`).
+    pub fleet_stale_after: Duration,
+    /// How often the fleet sweep looks for silent machines (policy changes wake it at once).
+    pub fleet_sweep_every: Duration,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +60,8 @@ impl Default for ServerConfig {
             allow_private_targets: false,
             seal_key: alert::seal::SealKey::generate(),
             alert_dead_letter_after: Duration::from_secs(24 * 3600),
+            fleet_stale_after: Duration::from_secs(24 * 3600),
+            fleet_sweep_every: Duration::from_secs(60),
         }
     }
 }
@@ -136,11 +143,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
     let worker = alert::worker::spawn(state.clone());
+    let sweeper = fleet_sweep::spawn(state.clone());
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();
+    sweeper.abort();
     store.close().await;
     Ok(())
 }

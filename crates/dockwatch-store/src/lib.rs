@@ -17,7 +17,10 @@ pub mod domains;
 pub mod events;
 pub mod events_query;
 pub mod fleet;
+mod fleet_judge;
 pub mod fleet_machines;
+pub mod fleet_report;
+pub mod fleet_sweep;
 pub mod members;
 pub mod orgs;
 pub mod repos;
@@ -69,6 +72,10 @@ pub struct Store {
     write_lock: Arc<tokio::sync::Mutex<()>>,
     /// Woken after a commit that queued alert deliveries, so the worker sends them at once.
     outbox_notify: Arc<tokio::sync::Notify>,
+    /// Woken after a policy or assignment change, so the fleet sweep re-judges machines at once.
+    fleet_notify: Arc<tokio::sync::Notify>,
+    /// Recent policy resolvers by organization, for report ingest and policy fetches.
+    fleet_cache: Arc<fleet_judge::ResolverCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -130,6 +137,8 @@ impl Store {
             backend,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             outbox_notify: Arc::default(),
+            fleet_notify: Arc::default(),
+            fleet_cache: Arc::default(),
         })
     }
 
@@ -141,6 +150,11 @@ impl Store {
     /// Notified after each commit that queued alert deliveries.
     pub fn outbox_notify(&self) -> Arc<tokio::sync::Notify> {
         self.outbox_notify.clone()
+    }
+
+    /// Notified after each policy or assignment change.
+    pub fn fleet_notify(&self) -> Arc<tokio::sync::Notify> {
+        self.fleet_notify.clone()
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
