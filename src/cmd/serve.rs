@@ -48,6 +48,13 @@ pub struct Args {
     /// Let alert channels deliver to private, loopback and link-local addresses.
     #[arg(long, env = "DOCKWATCH_ALLOW_PRIVATE_TARGETS")]
     allow_private_targets: bool,
+    /// A machine without a report for this long is unknown and logged as silent
+    /// (`30m`, `24h`, `7d`) [default: 24h].
+    #[arg(long, env = "DOCKWATCH_FLEET_STALE_AFTER", value_parser = parse_duration)]
+    fleet_stale_after: Option<std::time::Duration>,
+    /// How often to look for silent machines [default: 1m].
+    #[arg(long, env = "DOCKWATCH_FLEET_SWEEP_EVERY", value_parser = parse_duration)]
+    fleet_sweep_every: Option<std::time::Duration>,
     /// 64 hex digits sealing alert channel secrets (for PostgreSQL fleets sharing one database)
     /// [default: the key file `alerts.key` in the data directory, made at first start].
     #[arg(long, env = "DOCKWATCH_SECRETS_KEY", hide_env_values = true)]
@@ -66,6 +73,31 @@ struct ConfigFile {
     max_connections: Option<u32>,
     bootstrap_org: Option<String>,
     bootstrap_email: Option<String>,
+    #[serde(default, with = "humantime_serde_opt")]
+    fleet_stale_after: Option<std::time::Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    fleet_sweep_every: Option<std::time::Duration>,
+}
+
+/// Durations in the config file are written as on the command line (`24h`).
+mod humantime_serde_opt {
+    use serde::{Deserialize, Deserializer};
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::time::Duration>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| super::parse_duration(&t).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try 30m, 24h or 7d)"))?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err("must be at least 1s".into());
+    }
+    Ok(d)
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -110,6 +142,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         allow_private_targets: args.allow_private_targets,
         seal_key: seal_key(args.secrets_key.as_deref(), &store_config.data_dir)?,
+        fleet_stale_after: args
+            .fleet_stale_after
+            .or(file.fleet_stale_after)
+            .unwrap_or(std::time::Duration::from_secs(24 * 3600)),
+        fleet_sweep_every: args
+            .fleet_sweep_every
+            .or(file.fleet_sweep_every)
+            .unwrap_or(std::time::Duration::from_secs(60)),
         ..ServerConfig::default()
     };
     let bootstrap_org = args
