@@ -166,6 +166,17 @@ fn agent_as(
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Every event of the organization (JSON).
+fn all_events(server: &Server) -> serde_json::Value {
+    let (_, body) = http(
+        "GET",
+        &format!("{}/api/v1/orgs/default/events?limit=1000", server.url),
+        &[("authorization", format!("Bearer {TOKEN}"))],
+        "",
+    );
+    serde_json::from_str(&body).unwrap()
+}
+
 /// The organization's events with this action, by target name.
 fn events_named(server: &Server, action: &str) -> Vec<String> {
     let (_, body) = http(
@@ -361,6 +372,7 @@ fn bad_agent_requests_are_refused_and_change_nothing() {
         .pairs()
         .to_vec()
     };
+    let events_before = all_events(&server);
     // Unsigned.
     let (status, body) = post(REPORT_PATH, "{}", &[]);
     assert_eq!(status, 401, "{body}");
@@ -374,7 +386,55 @@ fn bad_agent_requests_are_refused_and_change_nothing() {
     // Too large.
     let big = format!("{{\"x\": \"{}\"}}", "a".repeat(600 * 1024));
     let (status, _) = post(REPORT_PATH, &big, &signed(big.as_bytes(), 3));
-    assert!(status == 413 || status == 400, "{status}");
+    assert_eq!(status, 413);
+    // Just over the report limit (inside the transport's): 413 naming the limit.
+    let over = format!(
+        "{{\"x\": \"{}\"}}",
+        "a".repeat(dockwatch_core::settings::report::MAX_REPORT_BYTES)
+    );
+    let (status, body) = post(REPORT_PATH, &over, &signed(over.as_bytes(), 6));
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("too large"), "{body}");
+    // A signed-in user that is not an e-mail address: 400 naming the field.
+    let odd = serde_json::json!({"schema": 1, "agent_version": "test", "collected_at_ms": 1,
+        "machine": {"machine_id": "abc", "hostname": "h1", "os": {"family": "linux"}},
+        "signed_in_user": "alice"})
+    .to_string();
+    let (status, body) = post(REPORT_PATH, &odd, &signed(odd.as_bytes(), 7));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("signed_in_user"), "{body}");
+    // A policy fetch for a user the signature does not cover: 401.
+    let get_signed = |path: &str, nonce: u8| {
+        wire::sign(
+            &enrolled.credential,
+            "GET",
+            path,
+            &enrolled.machine_id,
+            now(),
+            [nonce; 16],
+            b"",
+        )
+        .pairs()
+        .to_vec()
+    };
+    let swapped = format!("{}?user=bob@corp.example", server.url.clone() + wire::POLICY_PATH);
+    let (status, body) = http("GET", &swapped, &get_signed(wire::POLICY_PATH, 8), "");
+    assert_eq!(status, 401, "{body}");
+    // A malformed user, signed: 400 naming it.
+    let path = format!("{}?user=bob", wire::POLICY_PATH);
+    let (status, body) = http(
+        "GET",
+        &format!("{}{path}", server.url),
+        &get_signed(&path, 9),
+        "",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("user"), "{body}");
+    // None of the refused requests changed anything.
+    assert_eq!(all_events(&server), events_before);
+    let out = cli(&server, &["fleet", "report", "--format", "json"]);
+    let untouched: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(untouched["machines"][0]["last_report_at_ms"], serde_json::Value::Null);
     // A valid report, then its replay.
     let report = serde_json::json!({"schema": 1, "agent_version": "test", "collected_at_ms": 1,
         "machine": {"machine_id": "abc", "hostname": "h1", "os": {"family": "linux"}},
