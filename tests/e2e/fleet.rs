@@ -417,7 +417,10 @@ fn bad_agent_requests_are_refused_and_change_nothing() {
         .pairs()
         .to_vec()
     };
-    let swapped = format!("{}?user=bob@corp.example", server.url.clone() + wire::POLICY_PATH);
+    let swapped = format!(
+        "{}?user=bob@corp.example",
+        server.url.clone() + wire::POLICY_PATH
+    );
     let (status, body) = http("GET", &swapped, &get_signed(wire::POLICY_PATH, 8), "");
     assert_eq!(status, 401, "{body}");
     // A malformed user, signed: 400 naming it.
@@ -434,7 +437,10 @@ fn bad_agent_requests_are_refused_and_change_nothing() {
     assert_eq!(all_events(&server), events_before);
     let out = cli(&server, &["fleet", "report", "--format", "json"]);
     let untouched: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(untouched["machines"][0]["last_report_at_ms"], serde_json::Value::Null);
+    assert_eq!(
+        untouched["machines"][0]["last_report_at_ms"],
+        serde_json::Value::Null
+    );
     // A valid report, then its replay.
     let report = serde_json::json!({"schema": 1, "agent_version": "test", "collected_at_ms": 1,
         "machine": {"machine_id": "abc", "hostname": "h1", "os": {"family": "linux"}},

@@ -133,10 +133,7 @@ fn the_signed_in_user_is_named_on_the_signed_policy_fetch_and_in_the_report() {
             r.reports[1].1.signed_in_user.as_deref(),
             Some("alice+dev@corp.example")
         );
-        assert_eq!(
-            r.reports[2].1.signed_in_email(),
-            Some("alice@corp.example")
-        );
+        assert_eq!(r.reports[2].1.signed_in_email(), Some("alice@corp.example"));
     });
 }
 

@@ -82,8 +82,11 @@ impl Client {
         let q = stale_after
             .map(|s| format!("?stale_after={s}"))
             .unwrap_or_default();
-        self.get(&format!("/api/v1/orgs/{}/fleet/report/summary{q}", seg(org)))
-            .await
+        self.get(&format!(
+            "/api/v1/orgs/{}/fleet/report/summary{q}",
+            seg(org)
+        ))
+        .await
     }
 
     /// Creates an enrollment token (the answer's `token` is the secret).

@@ -189,11 +189,12 @@ impl Store {
         .bind(&id)
         .fetch_all(w.conn())
         .await?;
-        let versions: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(number) FROM fleet_policy_versions WHERE policy_id = $1")
-                .bind(&id)
-                .fetch_one(w.conn())
-                .await?;
+        let versions: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(number) FROM fleet_policy_versions WHERE policy_id = $1",
+        )
+        .bind(&id)
+        .fetch_one(w.conn())
+        .await?;
         for sql in [
             "DELETE FROM fleet_assignments WHERE policy_id = $1",
             "DELETE FROM fleet_policy_versions WHERE policy_id = $1",
@@ -219,7 +220,9 @@ impl Store {
                 target("policy", &id, name),
                 format!("deleted settings policy {name}"),
             )
-            .details(serde_json::json!({ "versions": versions.unwrap_or(0), "unassigned": scopes })),
+            .details(
+                serde_json::json!({ "versions": versions.unwrap_or(0), "unassigned": scopes }),
+            ),
         );
         policies_changed(w.conn(), &org.id).await?;
         w.commit().await?;

@@ -23,7 +23,11 @@ pub(crate) struct Resolver {
 impl Resolver {
     /// The effective policy for a machine and (when known) its user: machine > user > team >
     /// org.
-    pub(crate) fn effective(&self, machine_id: &str, email: Option<&str>) -> Option<EffectivePolicy> {
+    pub(crate) fn effective(
+        &self,
+        machine_id: &str,
+        email: Option<&str>,
+    ) -> Option<EffectivePolicy> {
         let email = email.map(str::to_ascii_lowercase);
         let no_teams = Vec::new();
         let teams = email
@@ -108,7 +112,10 @@ pub(crate) struct ResolverCache {
 impl ResolverCache {
     /// Forgets every organization's resolver.
     pub(crate) fn clear(&self) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -130,7 +137,10 @@ impl Store {
             .entries
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(org_id.to_owned(), (std::time::Instant::now(), fresh.clone()));
+            .insert(
+                org_id.to_owned(),
+                (std::time::Instant::now(), fresh.clone()),
+            );
         Ok(fresh)
     }
 

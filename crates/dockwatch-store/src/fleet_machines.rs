@@ -143,9 +143,9 @@ impl Store {
             "SELECT id, org_id, hostname, credential, revoked_ms, status, signed_in_user \
              FROM fleet_machines WHERE id = $1",
         )
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         let r = row.ok_or_else(|| StoreError::not_found("machine", id))?;
         Ok(Machine {
             id: r.0,
@@ -161,6 +161,12 @@ impl Store {
     /// Records a request nonce; false when this machine already used it (a replay). Works
     /// across processes: the primary key decides. Expired nonces are purged now and then.
     pub async fn use_nonce(&self, machine_id: &str, nonce: &str, expires_ms: i64) -> Result<bool> {
+        // SQLite has one writer: queue in the process rather than in SQLite's busy handler,
+        // which sleeps for milliseconds at a time under load.
+        let _single_writer = match self.backend {
+            crate::Backend::Sqlite => Some(self.write_lock.lock().await),
+            crate::Backend::Postgres => None,
+        };
         let done = sqlx::query(
             "INSERT INTO fleet_nonces (machine_id, nonce, expires_ms) VALUES ($1, $2, $3) \
              ON CONFLICT (machine_id, nonce) DO NOTHING",

@@ -6,10 +6,10 @@
 //! conditional `UPDATE` on the judgement it read (`judged_ms`, `last_report_ms`); a process that
 //! loses the race updates nothing and writes no event.
 
+use crate::Store;
 use crate::error::Result;
 use crate::fleet_judge::{Judgement, Resolver, status_sentence};
 use crate::write::system_actor;
-use crate::Store;
 use dockwatch_core::Clock;
 use dockwatch_core::settings::ComplianceStatus;
 use dockwatch_core::settings::fleet_report::rfc3339;
@@ -47,7 +47,11 @@ impl Store {
     /// not yet `unknown`, and the machines judged before their organization's last policy
     /// change; writes status changes and their transition events (`fleet.compliance.silent`,
     /// `.outdated`, `.unassigned`...) once.
-    pub async fn fleet_sweep(&self, clock: &dyn Clock, stale_after_ms: i64) -> Result<SweepOutcome> {
+    pub async fn fleet_sweep(
+        &self,
+        clock: &dyn Clock,
+        stale_after_ms: i64,
+    ) -> Result<SweepOutcome> {
         let now = clock.now_millis();
         let cutoff = now - stale_after_ms;
         let mut out = SweepOutcome::default();
@@ -70,7 +74,10 @@ impl Store {
             .bind(BATCH)
             .fetch_all(self.pool())
             .await?;
-            let fresh: Vec<SweepRow> = rows.into_iter().filter(|r| seen.insert(r.0.clone())).collect();
+            let fresh: Vec<SweepRow> = rows
+                .into_iter()
+                .filter(|r| seen.insert(r.0.clone()))
+                .collect();
             if fresh.is_empty() {
                 break;
             }
@@ -84,8 +91,8 @@ impl Store {
                 let assessment = resolver.assess(&id, last_report, stale_after_ms, clock);
                 let previous: Option<ComplianceStatus> =
                     status.as_deref().and_then(|s| serde_json::from_str(s).ok());
-                let changed =
-                    previous.as_ref().map(ComplianceStatus::as_str) != Some(assessment.status.as_str());
+                let changed = previous.as_ref().map(ComplianceStatus::as_str)
+                    != Some(assessment.status.as_str());
                 let sentence = match &assessment.status {
                     ComplianceStatus::Unknown { last_report_at_ms } => format!(
                         "found machine {hostname} silent: {}",
@@ -125,7 +132,11 @@ impl Store {
             }
         }
         if out.changed > 0 {
-            tracing::info!(judged = out.judged, changed = out.changed, "Fleet sweep re-judged machines.");
+            tracing::info!(
+                judged = out.judged,
+                changed = out.changed,
+                "Fleet sweep re-judged machines."
+            );
         }
         Ok(out)
     }

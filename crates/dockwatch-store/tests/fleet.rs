@@ -3,9 +3,9 @@
 //! sweep that marks silent machines once, even with two stores (two `serve` processes) sweeping
 //! the same database at once. Time is injected into the sweep with `FixedClock`.
 
+use dockwatch_core::clock::FixedClock;
 use dockwatch_core::settings::wire::EnrollRequest;
 use dockwatch_core::settings::{FleetFilter, MachineReport, Policy, Scope};
-use dockwatch_core::clock::FixedClock;
 use dockwatch_core::{Clock, SystemClock};
 use dockwatch_store::fleet_machines::Machine;
 use dockwatch_store::orgs::Org;
@@ -21,7 +21,13 @@ fn policy(analytics: bool) -> Policy {
     .unwrap()
 }
 
-fn report(host: &str, account: &str, email: &str, analytics: bool, signed_in: bool) -> MachineReport {
+fn report(
+    host: &str,
+    account: &str,
+    email: &str,
+    analytics: bool,
+    signed_in: bool,
+) -> MachineReport {
     serde_json::from_value(json!({
         "schema": 1, "agent_version": "test", "collected_at_ms": 1,
         "machine": {"machine_id": format!("host-{host}"), "hostname": host,
@@ -100,17 +106,19 @@ async fn story(store: &Store, second: &Store) {
 
     // bob is in team platform.
     let (_, secret) = store
-        .invite(&me, &org, "bob@corp.example", dockwatch_core::org::Role::Member)
+        .invite(
+            &me,
+            &org,
+            "bob@corp.example",
+            dockwatch_core::org::Role::Member,
+        )
         .await
         .unwrap();
     store
         .accept_invitation(&secret, "Bob", "correct horse battery", None, None)
         .await
         .unwrap();
-    let team = store
-        .create_team(&me, &org, "platform", "")
-        .await
-        .unwrap();
+    let team = store.create_team(&me, &org, "platform", "").await.unwrap();
     let bob = store.member(&org.id, "bob@corp.example").await.unwrap();
     store.add_team_member(&me, &org, &team, &bob).await.unwrap();
 
@@ -138,7 +146,10 @@ async fn story(store: &Store, second: &Store) {
         )
         .await
         .unwrap();
-    let (_, token) = store.create_enroll_token(&me, &org, "agents").await.unwrap();
+    let (_, token) = store
+        .create_enroll_token(&me, &org, "agents")
+        .await
+        .unwrap();
     let laptop = enroll(store, &token, "laptop").await;
     let desk = enroll(store, &token, "desk").await;
     let kiosk = enroll(store, &token, "kiosk").await;
@@ -155,31 +166,61 @@ async fn story(store: &Store, second: &Store) {
 
     // Delivery: before any report the agent names its user; afterwards the report's
     // signed-in user decides. Machine beats user beats team beats org.
-    assert_eq!(effective(store, &laptop, None).await.as_deref(), Some("baseline"));
     assert_eq!(
-        effective(store, &laptop, Some("alice@corp.example")).await.as_deref(),
+        effective(store, &laptop, None).await.as_deref(),
+        Some("baseline")
+    );
+    assert_eq!(
+        effective(store, &laptop, Some("alice@corp.example"))
+            .await
+            .as_deref(),
         Some("alice-strict")
     );
     assert_eq!(
-        effective(store, &desk, Some("bob@corp.example")).await.as_deref(),
+        effective(store, &desk, Some("bob@corp.example"))
+            .await
+            .as_deref(),
         Some("platform")
     );
     assert_eq!(
-        effective(store, &kiosk, Some("alice@corp.example")).await.as_deref(),
+        effective(store, &kiosk, Some("alice@corp.example"))
+            .await
+            .as_deref(),
         Some("kiosk")
     );
     assert_eq!(
-        ingest(store, &laptop, &report("laptop", "alice", "alice@corp.example", false, true)).await,
+        ingest(
+            store,
+            &laptop,
+            &report("laptop", "alice", "alice@corp.example", false, true)
+        )
+        .await,
         "outdated"
     );
-    assert_eq!(effective(store, &laptop, None).await.as_deref(), Some("alice-strict"));
+    assert_eq!(
+        effective(store, &laptop, None).await.as_deref(),
+        Some("alice-strict")
+    );
     // bob's team policy wants analytics on; bob has it off.
     assert_eq!(
-        ingest(store, &desk, &report("desk", "bob", "bob@corp.example", false, false)).await,
+        ingest(
+            store,
+            &desk,
+            &report("desk", "bob", "bob@corp.example", false, false)
+        )
+        .await,
         "non-compliant"
     );
-    assert_eq!(effective(store, &desk, None).await.as_deref(), Some("platform"));
-    ingest(store, &kiosk, &report("kiosk", "carol", "carol@corp.example", false, true)).await;
+    assert_eq!(
+        effective(store, &desk, None).await.as_deref(),
+        Some("platform")
+    );
+    ingest(
+        store,
+        &kiosk,
+        &report("kiosk", "carol", "carol@corp.example", false, true),
+    )
+    .await;
 
     // Compliance per user.
     let day = 24 * HOUR;
@@ -197,10 +238,17 @@ async fn story(store: &Store, second: &Store) {
     };
     let alice = row("alice@corp.example");
     assert!(alice.machines[0].signed_in);
-    assert_eq!(alice.machines[0].policy.as_ref().unwrap().name, "alice-strict");
+    assert_eq!(
+        alice.machines[0].policy.as_ref().unwrap().name,
+        "alice-strict"
+    );
     assert_eq!(row("bob@corp.example").status, "non-compliant");
     assert_eq!(
-        row("bob@corp.example").machines[0].policy.as_ref().unwrap().name,
+        row("bob@corp.example").machines[0]
+            .policy
+            .as_ref()
+            .unwrap()
+            .name,
         "platform"
     );
     assert_eq!(by_user.summary.total, 3);
@@ -210,7 +258,10 @@ async fn story(store: &Store, second: &Store) {
         .fleet_report(&org.id, &FleetFilter::default(), None, day)
         .await
         .unwrap();
-    assert_eq!(store.fleet_summary(&org.id, day).await.unwrap(), full.summary);
+    assert_eq!(
+        store.fleet_summary(&org.id, day).await.unwrap(),
+        full.summary
+    );
     assert_eq!(full.summary.non_compliant, 1);
 
     // Unassign alice's policy: the laptop falls back to the org default; the sweep re-judges it
@@ -222,13 +273,24 @@ async fn story(store: &Store, second: &Store) {
         Err(StoreError::NotFound { .. })
     ));
     store
-        .unassign_policy(&me, &org, "alice-strict", &["user:alice@corp.example".parse().unwrap()])
+        .unassign_policy(
+            &me,
+            &org,
+            "alice-strict",
+            &["user:alice@corp.example".parse().unwrap()],
+        )
         .await
         .unwrap();
-    assert_eq!(effective(store, &laptop, None).await.as_deref(), Some("baseline"));
+    assert_eq!(
+        effective(store, &laptop, None).await.as_deref(),
+        Some("baseline")
+    );
     let swept = store.fleet_sweep(&SystemClock, day).await.unwrap();
     assert_eq!(swept.judged, 3, "{swept:?}");
-    assert_eq!(store.fleet_sweep(&SystemClock, day).await.unwrap().judged, 0);
+    assert_eq!(
+        store.fleet_sweep(&SystemClock, day).await.unwrap().judged,
+        0
+    );
 
     // Delete the org default: laptop has no policy left; the sweep logs it once.
     let unassigned = store.delete_policy(&me, &org, "baseline").await.unwrap();
@@ -260,7 +322,10 @@ async fn story(store: &Store, second: &Store) {
         .await
         .unwrap();
     assert_eq!(full.summary.no_policy, 1, "{full:?}");
-    assert_eq!(store.fleet_summary(&org.id, day).await.unwrap(), full.summary);
+    assert_eq!(
+        store.fleet_summary(&org.id, day).await.unwrap(),
+        full.summary
+    );
 
     // Silence: nothing before the threshold; past it, two stores sweep at once and each
     // machine is marked unknown exactly once; later sweeps change nothing.
@@ -268,7 +333,10 @@ async fn story(store: &Store, second: &Store) {
     let early = FixedClock(now + 23 * HOUR);
     assert_eq!(store.fleet_sweep(&early, day).await.unwrap().judged, 0);
     let late = FixedClock(now + 25 * HOUR);
-    let (a, b) = tokio::join!(store.fleet_sweep(&late, day), second.fleet_sweep(&late, day));
+    let (a, b) = tokio::join!(
+        store.fleet_sweep(&late, day),
+        second.fleet_sweep(&late, day)
+    );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.judged + b.judged, 3, "{a:?} {b:?}");
     assert_eq!(a.changed + b.changed, 3, "{a:?} {b:?}");
@@ -285,7 +353,12 @@ async fn story(store: &Store, second: &Store) {
     assert_eq!(history.last().unwrap().status, "unknown");
     // A configurable threshold: an hour of silence is enough when asked.
     let soon = enroll(store, &token, "fresh").await;
-    ingest(store, &soon, &report("fresh", "dan", "dan@corp.example", false, true)).await;
+    ingest(
+        store,
+        &soon,
+        &report("fresh", "dan", "dan@corp.example", false, true),
+    )
+    .await;
     let swept = store
         .fleet_sweep(&FixedClock(SystemClock.now_millis() + 2 * HOUR), HOUR)
         .await
@@ -293,7 +366,12 @@ async fn story(store: &Store, second: &Store) {
     assert_eq!(swept.changed, 1, "{swept:?}");
     // A report brings a silent machine back.
     assert_ne!(
-        ingest(store, &desk, &report("desk", "bob", "bob@corp.example", true, false)).await,
+        ingest(
+            store,
+            &desk,
+            &report("desk", "bob", "bob@corp.example", true, false)
+        )
+        .await,
         "unknown"
     );
 }

@@ -146,7 +146,10 @@ impl UserReport {
             .collect();
         users.retain(|row| {
             filter.status.as_deref().is_none_or(|s| row.status == s)
-                && filter.user.as_deref().is_none_or(|u| row.user.eq_ignore_ascii_case(u))
+                && filter
+                    .user
+                    .as_deref()
+                    .is_none_or(|u| row.user.eq_ignore_ascii_case(u))
                 && filter.policy.as_deref().is_none_or(|p| {
                     row.machines
                         .iter()
