@@ -28,10 +28,22 @@ pub struct Args {
     /// Where the machine credential is kept [default: ROOT/var/lib/dockwatch-agent].
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
+    /// The e-mail address of the user signed in on this machine, whose policy it gets
+    /// [default: the only user with an e-mail in their ~/.gitconfig].
+    #[arg(long, env = "DOCKWATCH_AGENT_USER", value_parser = parse_user)]
+    pub user: Option<String>,
     /// Every path the agent reads or writes is taken under this folder (a host filesystem
     /// mounted into a container).
     #[arg(long, default_value = "/")]
     pub root: PathBuf,
+}
+
+fn parse_user(s: &str) -> Result<String, String> {
+    if dockwatch_core::settings::report::is_email(s) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(format!("expected an e-mail address, found {s:?}"))
+    }
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
@@ -58,6 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         root: args.root,
         apply: args.apply,
         interval: args.interval,
+        user: args.user,
     };
     if args.once {
         let outcome = run_once_blocking(&config).context("agent run failed")?;

@@ -2,7 +2,7 @@
 
 use super::client::{Connection, Format, block_on, done, print};
 use anyhow::Context;
-use dockwatch_core::settings::{FleetReport, Policy};
+use dockwatch_core::settings::{FleetReport, Policy, UserReport};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -51,14 +51,27 @@ enum Cmd {
         /// Only machines whose OS starts with this (ubuntu, macos...).
         #[arg(long)]
         os: Option<String>,
-        /// Seconds without a report before a machine is unknown [default: 86400].
+        /// Seconds without a report before a machine is unknown [default: the server's, 24 h].
         #[arg(long)]
         stale_after: Option<i64>,
+        /// One row per machine, or per user (each user's status on each of their machines).
+        #[arg(long, value_enum, default_value = "machine")]
+        by: ReportBy,
+        /// Only the counts by status (one indexed query over the stored statuses).
+        #[arg(long, conflicts_with_all = ["status", "policy", "user", "team", "os", "by"])]
+        summary: bool,
     },
     /// A machine's status history.
     History { machine: String },
     /// Revoke a machine's credential.
     RevokeMachine { machine: String },
+}
+
+/// What the report has a row for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportBy {
+    Machine,
+    User,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -76,6 +89,15 @@ enum PolicyCmd {
     },
     /// List policies.
     List,
+    /// Delete a policy with its versions and assignments (machines fall back to their next
+    /// assignment, or to no policy).
+    Delete { name: String },
+    /// Remove a policy's assignments: org, team:NAME, user:EMAIL or machine:ID.
+    Unassign {
+        name: String,
+        #[arg(required = true)]
+        scopes: Vec<String>,
+    },
     /// Show a policy version's document.
     Show {
         name: String,
@@ -160,6 +182,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .collect();
                 print(f, &list, &["NAME", "VERSION", "ASSIGNED", "UPDATED"], rows)?;
             }
+            Cmd::Policy(PolicyCmd::Delete { name }) => {
+                client.delete_policy(&org, &name).await?;
+                done(
+                    f,
+                    &serde_json::json!({ "deleted": name }),
+                    &format!("deleted policy {name}"),
+                )?;
+            }
+            Cmd::Policy(PolicyCmd::Unassign { name, scopes }) => {
+                for scope in &scopes {
+                    client.unassign_policy(&org, &name, scope).await?;
+                }
+                done(
+                    f,
+                    &serde_json::json!({ "policy": name, "unassigned": scopes }),
+                    &format!("unassigned policy {name} from {}", scopes.join(", ")),
+                )?;
+            }
             Cmd::Policy(PolicyCmd::Show {
                 name,
                 policy_version: version,
@@ -218,14 +258,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 )?;
             }
             Cmd::Report {
+                stale_after,
+                summary: true,
+                ..
+            } => {
+                let value = client.fleet_summary(&org, stale_after).await?;
+                let s: dockwatch_core::settings::Summary =
+                    serde_json::from_value(value["summary"].clone())
+                        .context("reading the fleet summary")?;
+                match args.format {
+                    FleetFormat::Json => println!("{}", serde_json::to_string_pretty(&value)?),
+                    FleetFormat::Csv => print!(
+                        "total,compliant,non_compliant,outdated,no_policy,unknown\n{},{},{},{},{},{}\n",
+                        s.total, s.compliant, s.non_compliant, s.outdated, s.no_policy, s.unknown
+                    ),
+                    FleetFormat::Table => println!(
+                        "{} machines: {} compliant, {} non-compliant, {} outdated, {} no policy, {} unknown",
+                        s.total, s.compliant, s.non_compliant, s.outdated, s.no_policy, s.unknown
+                    ),
+                }
+            }
+            Cmd::Report {
                 status,
                 policy,
                 user,
                 team,
                 os,
                 stale_after,
+                by,
+                summary: false,
             } => {
                 let mut q = Vec::new();
+                if by == ReportBy::User {
+                    q.push(("by", "user".to_owned()));
+                }
                 for (k, v) in [
                     ("status", status),
                     ("policy", policy),
@@ -239,12 +305,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     }
                 }
                 let value = client.fleet_report(&org, &q).await?;
-                let report: FleetReport =
-                    serde_json::from_value(value.clone()).context("reading the fleet report")?;
+                let (csv, table) = if by == ReportBy::User {
+                    let r: UserReport = serde_json::from_value(value.clone())
+                        .context("reading the fleet report by user")?;
+                    (r.to_csv(), r.to_table())
+                } else {
+                    let r: FleetReport = serde_json::from_value(value.clone())
+                        .context("reading the fleet report")?;
+                    (r.to_csv(), r.to_table())
+                };
                 match args.format {
                     FleetFormat::Json => println!("{}", serde_json::to_string_pretty(&value)?),
-                    FleetFormat::Csv => print!("{}", report.to_csv()),
-                    FleetFormat::Table => print!("{}", report.to_table()),
+                    FleetFormat::Csv => print!("{csv}"),
+                    FleetFormat::Table => print!("{table}"),
                 }
             }
             Cmd::History { machine } => {

@@ -49,6 +49,13 @@ pub struct Args {
     /// Let alert channels deliver to private, loopback and link-local addresses.
     #[arg(long, env = "DOCKWATCH_ALLOW_PRIVATE_TARGETS")]
     allow_private_targets: bool,
+    /// A machine without a report for this long is unknown and logged as silent
+    /// (`30m`, `24h`, `7d`) [default: 24h].
+    #[arg(long, env = "DOCKWATCH_FLEET_STALE_AFTER", value_parser = parse_duration)]
+    fleet_stale_after: Option<std::time::Duration>,
+    /// How often to look for silent machines [default: 1m].
+    #[arg(long, env = "DOCKWATCH_FLEET_SWEEP_EVERY", value_parser = parse_duration)]
+    fleet_sweep_every: Option<std::time::Duration>,
     /// 64 hex digits sealing alert channel secrets (for PostgreSQL fleets sharing one database)
     /// [default: the key file `alerts.key` in the data directory, made at first start].
     #[arg(long, env = "DOCKWATCH_SECRETS_KEY", hide_env_values = true)]
@@ -75,6 +82,31 @@ struct ConfigFile {
     max_connections: Option<u32>,
     bootstrap_org: Option<String>,
     bootstrap_email: Option<String>,
+    #[serde(default, with = "humantime_serde_opt")]
+    fleet_stale_after: Option<std::time::Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    fleet_sweep_every: Option<std::time::Duration>,
+}
+
+/// Durations in the config file are written as on the command line (`24h`).
+mod humantime_serde_opt {
+    use serde::{Deserialize, Deserializer};
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::time::Duration>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| super::parse_duration(&t).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try 30m, 24h or 7d)"))?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err("must be at least 1s".into());
+    }
+    Ok(d)
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -123,6 +155,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         checkpoint_every: args
             .checkpoint_interval
             .unwrap_or(dockwatch_server::activity_log_job::DEFAULT_EVERY),
+        fleet_stale_after: args
+            .fleet_stale_after
+            .or(file.fleet_stale_after)
+            .unwrap_or(std::time::Duration::from_secs(24 * 3600)),
+        fleet_sweep_every: args
+            .fleet_sweep_every
+            .or(file.fleet_sweep_every)
+            .unwrap_or(std::time::Duration::from_secs(60)),
         ..ServerConfig::default()
     };
     let bootstrap_org = args

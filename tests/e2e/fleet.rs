@@ -34,6 +34,10 @@ impl Drop for Server {
 }
 
 fn start(data: &Path) -> Server {
+    start_with(data, &[])
+}
+
+fn start_with(data: &Path, extra: &[&str]) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -47,6 +51,7 @@ fn start(data: &Path) -> Server {
             "--data-dir",
         ])
         .arg(data)
+        .args(extra)
         .env("DOCKWATCH_BOOTSTRAP_TOKEN", TOKEN)
         .env_remove("DOCKWATCH_DATABASE_URL")
         .stdout(Stdio::null())
@@ -130,6 +135,18 @@ fn host(root: &Path, hostname: &str, analytics: bool) {
 }
 
 fn agent(server: &Server, enroll: &str, tmp: &Path, name: &str, analytics: bool) {
+    agent_as(server, enroll, tmp, name, analytics, &[]);
+}
+
+/// Runs an agent once with extra flags; its one-line summary.
+fn agent_as(
+    server: &Server,
+    enroll: &str,
+    tmp: &Path,
+    name: &str,
+    analytics: bool,
+    extra: &[&str],
+) -> String {
     let root = tmp.join(format!("root-{name}"));
     host(&root, name, analytics);
     let out = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
@@ -138,6 +155,7 @@ fn agent(server: &Server, enroll: &str, tmp: &Path, name: &str, analytics: bool)
         .arg(&root)
         .arg("--state-dir")
         .arg(tmp.join(format!("state-{name}")))
+        .args(extra)
         .output()
         .unwrap();
     assert!(
@@ -145,6 +163,38 @@ fn agent(server: &Server, enroll: &str, tmp: &Path, name: &str, analytics: bool)
         "agent {name}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every event of the organization (JSON).
+fn all_events(server: &Server) -> serde_json::Value {
+    let (_, body) = http(
+        "GET",
+        &format!("{}/api/v1/orgs/default/events?limit=1000", server.url),
+        &[("authorization", format!("Bearer {TOKEN}"))],
+        "",
+    );
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The organization's events with this action, by target name.
+fn events_named(server: &Server, action: &str) -> Vec<String> {
+    let (_, body) = http(
+        "GET",
+        &format!("{}/api/v1/orgs/default/events?limit=1000", server.url),
+        &[("authorization", format!("Bearer {TOKEN}"))],
+        "",
+    );
+    let events: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut names: Vec<String> = events
+        .as_array()
+        .unwrap_or_else(|| panic!("{events}"))
+        .iter()
+        .filter(|e| e["action"] == action)
+        .map(|e| e["target"]["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 fn set_policy(server: &Server, tmp: &Path, text: &str) {
@@ -322,6 +372,7 @@ fn bad_agent_requests_are_refused_and_change_nothing() {
         .pairs()
         .to_vec()
     };
+    let events_before = all_events(&server);
     // Unsigned.
     let (status, body) = post(REPORT_PATH, "{}", &[]);
     assert_eq!(status, 401, "{body}");
@@ -335,7 +386,61 @@ fn bad_agent_requests_are_refused_and_change_nothing() {
     // Too large.
     let big = format!("{{\"x\": \"{}\"}}", "a".repeat(600 * 1024));
     let (status, _) = post(REPORT_PATH, &big, &signed(big.as_bytes(), 3));
-    assert!(status == 413 || status == 400, "{status}");
+    assert_eq!(status, 413);
+    // Just over the report limit (inside the transport's): 413 naming the limit.
+    let over = format!(
+        "{{\"x\": \"{}\"}}",
+        "a".repeat(dockwatch_core::settings::report::MAX_REPORT_BYTES)
+    );
+    let (status, body) = post(REPORT_PATH, &over, &signed(over.as_bytes(), 6));
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("too large"), "{body}");
+    // A signed-in user that is not an e-mail address: 400 naming the field.
+    let odd = serde_json::json!({"schema": 1, "agent_version": "test", "collected_at_ms": 1,
+        "machine": {"machine_id": "abc", "hostname": "h1", "os": {"family": "linux"}},
+        "signed_in_user": "alice"})
+    .to_string();
+    let (status, body) = post(REPORT_PATH, &odd, &signed(odd.as_bytes(), 7));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("signed_in_user"), "{body}");
+    // A policy fetch for a user the signature does not cover: 401.
+    let get_signed = |path: &str, nonce: u8| {
+        wire::sign(
+            &enrolled.credential,
+            "GET",
+            path,
+            &enrolled.machine_id,
+            now(),
+            [nonce; 16],
+            b"",
+        )
+        .pairs()
+        .to_vec()
+    };
+    let swapped = format!(
+        "{}?user=bob@corp.example",
+        server.url.clone() + wire::POLICY_PATH
+    );
+    let (status, body) = http("GET", &swapped, &get_signed(wire::POLICY_PATH, 8), "");
+    assert_eq!(status, 401, "{body}");
+    // A malformed user, signed: 400 naming it.
+    let path = format!("{}?user=bob", wire::POLICY_PATH);
+    let (status, body) = http(
+        "GET",
+        &format!("{}{path}", server.url),
+        &get_signed(&path, 9),
+        "",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("user"), "{body}");
+    // None of the refused requests changed anything.
+    assert_eq!(all_events(&server), events_before);
+    let out = cli(&server, &["fleet", "report", "--format", "json"]);
+    let untouched: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        untouched["machines"][0]["last_report_at_ms"],
+        serde_json::Value::Null
+    );
     // A valid report, then its replay.
     let report = serde_json::json!({"schema": 1, "agent_version": "test", "collected_at_ms": 1,
         "machine": {"machine_id": "abc", "hostname": "h1", "os": {"family": "linux"}},
@@ -386,4 +491,151 @@ fn bad_agent_requests_are_refused_and_change_nothing() {
     );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("noSuchSetting"), "{body}");
+}
+
+#[test]
+fn the_signed_in_user_gets_their_policy_and_policies_can_be_unassigned_and_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&tmp.path().join("data"));
+    set_policy(&server, tmp.path(), POLICY_V1);
+    let strict = tmp.path().join("alice-only.json");
+    std::fs::write(&strict, POLICY_V2).unwrap();
+    cli(
+        &server,
+        &[
+            "fleet",
+            "policy",
+            "set",
+            strict.to_str().unwrap(),
+            "--assign",
+            "user:alice@corp.example",
+        ],
+    );
+    let out = cli(&server, &["fleet", "enroll-token", "create"]);
+    let enroll = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    // alice is named (as MDM would) on one machine; the other has no named user.
+    let line = agent_as(
+        &server,
+        &enroll,
+        tmp.path(),
+        "alices",
+        false,
+        &["--user", "alice@corp.example"],
+    );
+    assert!(line.contains("policy alice-only v1 applied"), "{line}");
+    let line = agent_as(&server, &enroll, tmp.path(), "shared", false, &[]);
+    assert!(line.contains("policy baseline v1 applied"), "{line}");
+
+    // Compliance per user.
+    let out = cli(
+        &server,
+        &["fleet", "report", "--by", "user", "--format", "json"],
+    );
+    let by_user: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let users = by_user["users"].as_array().unwrap();
+    let alice = users
+        .iter()
+        .find(|u| u["user"] == "alice")
+        .unwrap_or_else(|| panic!("{by_user}"));
+    let on = |host: &str| {
+        alice["machines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["hostname"] == host)
+            .unwrap_or_else(|| panic!("{host} in {by_user}"))
+            .clone()
+    };
+    // The host's user has no e-mail: the account name; the named user is signed in.
+    assert_eq!(on("alices")["signed_in"], true, "{by_user}");
+    assert_eq!(on("alices")["policy"]["name"], "alice-only", "{by_user}");
+    assert_eq!(on("shared")["policy"]["name"], "baseline", "{by_user}");
+    let out = cli(
+        &server,
+        &["fleet", "report", "--by", "user", "--format", "csv"],
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.starts_with("user,user_status,machine_id"), "{csv}");
+
+    // Unassign, then delete: the machine falls back to the org default, then to no policy.
+    cli(
+        &server,
+        &[
+            "fleet",
+            "policy",
+            "unassign",
+            "alice-only",
+            "user:alice@corp.example",
+        ],
+    );
+    let line = agent_as(
+        &server,
+        &enroll,
+        tmp.path(),
+        "alices",
+        false,
+        &["--user", "alice@corp.example"],
+    );
+    assert!(line.contains("policy baseline v1 applied"), "{line}");
+    cli(&server, &["fleet", "policy", "delete", "alice-only"]);
+    cli(&server, &["fleet", "policy", "delete", "baseline"]);
+    let line = agent_as(&server, &enroll, tmp.path(), "shared", false, &[]);
+    assert!(line.contains("no policy assigned"), "{line}");
+    let out = cli(&server, &["fleet", "report", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["no_policy"], 2, "{report}");
+    assert_eq!(
+        events_named(&server, "fleet.policy.deleted"),
+        ["alice-only", "baseline"]
+    );
+    assert_eq!(
+        events_named(&server, "fleet.policy.unassigned"),
+        ["alice-only", "baseline"]
+    );
+    // Unknown policy, unknown assignment: 404 and nothing changes.
+    let out = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
+        .args(["fleet", "policy", "delete", "baseline"])
+        .env("DOCKWATCH_SERVER", &server.url)
+        .env("DOCKWATCH_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("baseline"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn silent_machines_are_logged_once_by_the_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start_with(
+        &tmp.path().join("data"),
+        &["--fleet-stale-after", "2s", "--fleet-sweep-every", "1s"],
+    );
+    set_policy(&server, tmp.path(), POLICY_V1);
+    let out = cli(&server, &["fleet", "enroll-token", "create"]);
+    let enroll = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    agent(&server, &enroll, tmp.path(), "quiet-1", false);
+    agent(&server, &enroll, tmp.path(), "quiet-2", true);
+    // Nothing reports any more: each machine is marked silent by a sweep, once.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while events_named(&server, "fleet.compliance.silent").len() < 2 {
+        assert!(Instant::now() < deadline, "no silent events");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    std::thread::sleep(Duration::from_secs(4)); // several more sweeps
+    assert_eq!(
+        events_named(&server, "fleet.compliance.silent"),
+        ["quiet-1", "quiet-2"]
+    );
+    let out = cli(
+        &server,
+        &["fleet", "report", "--summary", "--format", "json"],
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["summary"]["unknown"], 2, "{summary}");
+    assert_eq!(summary["stale_after_ms"], 2000, "{summary}");
 }

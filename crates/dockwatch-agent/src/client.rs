@@ -4,8 +4,7 @@
 use crate::error::{AgentError, random};
 use crate::state::Credential;
 use dockwatch_core::settings::wire::{
-    self, ENROLL_PATH, EnrollRequest, EnrollResponse, POLICY_PATH, PolicyResponse, REPORT_PATH,
-    ReportResponse,
+    self, ENROLL_PATH, EnrollRequest, EnrollResponse, PolicyResponse, REPORT_PATH, ReportResponse,
 };
 use dockwatch_core::{Clock, SystemClock};
 use serde::de::DeserializeOwned;
@@ -63,10 +62,15 @@ impl ServerClient {
         .await
     }
 
-    /// `GET /api/v1/agent/policy` (signed).
-    pub async fn policy(&self, cred: &Credential) -> Result<PolicyResponse, AgentError> {
-        let url = self.url(POLICY_PATH);
-        let request = self.signed(self.http.get(&url), cred, "GET", POLICY_PATH, b"")?;
+    /// `GET /api/v1/agent/policy` (signed), for the signed-in `user` when known.
+    pub async fn policy(
+        &self,
+        cred: &Credential,
+        user: Option<&str>,
+    ) -> Result<PolicyResponse, AgentError> {
+        let path = wire::policy_path(user);
+        let url = self.url(&path);
+        let request = self.signed(self.http.get(&url), cred, "GET", &path, b"")?;
         let response = request.send().await.map_err(|e| AgentError::Http {
             url: url.clone(),
             source: e,

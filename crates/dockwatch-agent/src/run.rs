@@ -31,6 +31,8 @@ pub struct AgentConfig {
     pub apply: bool,
     /// Time between reports in daemon mode.
     pub interval: Duration,
+    /// The signed-in user's e-mail (from MDM); else the only user with an e-mail, if any.
+    pub user: Option<String>,
 }
 
 /// What one cycle did.
@@ -55,7 +57,9 @@ pub async fn run_once(config: &AgentConfig) -> Result<CycleOutcome, AgentError> 
     let ctx = ProbeContext::new(&config.root, state.host_id()?);
     let cred = enrolled(config, &state, &client, &ctx).await?;
 
-    let assigned = client.policy(&cred).await?.policy;
+    // The policy is the signed-in user's (as Desktop gets it for the account signed in).
+    let user = config.user.clone().or_else(|| probe::signed_in_user(&ctx));
+    let assigned = client.policy(&cred, user.as_deref()).await?.policy;
     let mut applied = false;
     if let Some(a) = &assigned {
         let policy = check_policy(a)?;
@@ -69,6 +73,7 @@ pub async fn run_once(config: &AgentConfig) -> Result<CycleOutcome, AgentError> 
     }
 
     let mut report = probe::collect(&ctx, AGENT_VERSION, SystemClock.now_millis());
+    report.signed_in_user = user;
     if let Some(record) = state.applied()? {
         let installed = report.admin_settings.as_ref();
         if installed.is_some_and(|i| i.sha256 == record.file_sha256 && i.path == record.path) {

@@ -30,6 +30,8 @@ pub struct Received {
     pub refused: Vec<(String, u16, String)>,
     /// Policy fetches: machine ids.
     pub policy_fetches: Vec<String>,
+    /// Policy fetches: the raw `user` query value, if any.
+    pub policy_users: Vec<Option<String>>,
 }
 
 struct Shared {
@@ -214,13 +216,24 @@ fn authenticate(
     Ok(signed.machine_id)
 }
 
-async fn policy_handler(State(shared): State<Arc<Mutex<Shared>>>, headers: HeaderMap) -> Response {
+async fn policy_handler(
+    State(shared): State<Arc<Mutex<Shared>>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
     let mut s = shared.lock().unwrap();
-    let machine = match authenticate(&mut s, &headers, "GET", POLICY_PATH, b"") {
+    // Signed over the path with its query (`?user=EMAIL`), as sent.
+    let path = uri.path_and_query().map_or(POLICY_PATH, |p| p.as_str());
+    let machine = match authenticate(&mut s, &headers, "GET", path, b"") {
         Ok(m) => m,
         Err(r) => return *r,
     };
     s.received.policy_fetches.push(machine);
+    let user = uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("user=")))
+        .map(str::to_owned);
+    s.received.policy_users.push(user);
     let policy = s.policy.as_ref().map(|p| AssignedPolicy {
         name: p.name.clone(),
         version: p.version.clone(),

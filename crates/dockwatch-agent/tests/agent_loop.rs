@@ -32,6 +32,7 @@ fn config(server: &TestReceiver, root: &Path, apply: bool) -> AgentConfig {
         state_dir: root.join("var/lib/dockwatch-agent"),
         apply,
         interval: Duration::from_secs(300),
+        user: None,
     }
 }
 
@@ -96,6 +97,43 @@ fn enroll_apply_and_report_make_a_compliant_machine() {
             "usr/share/docker-desktop/admin-settings.json"
         );
         assert!(r.refused.is_empty(), "{:?}", r.refused);
+    });
+}
+
+#[test]
+fn the_signed_in_user_is_named_on_the_signed_policy_fetch_and_in_the_report() {
+    let server = TestReceiver::start(TOKEN, Some(baseline()));
+    let tmp = tempfile::tempdir().unwrap();
+    host(tmp.path(), false);
+    // No e-mail on the host: the policy is the machine's.
+    run_once_blocking(&config(&server, tmp.path(), false)).unwrap();
+    // Named (as MDM would): the fetch carries it, signed, and so does the report.
+    let mut cfg = config(&server, tmp.path(), false);
+    cfg.user = Some("alice+dev@corp.example".into());
+    run_once_blocking(&cfg).unwrap();
+    // Found: the only user with an e-mail in their ~/.gitconfig.
+    put(
+        tmp.path(),
+        "home/alice/.gitconfig",
+        "[user]\n\tname = Alice\n\temail = alice@corp.example\n",
+    );
+    run_once_blocking(&config(&server, tmp.path(), false)).unwrap();
+    server.received(|r| {
+        assert!(r.refused.is_empty(), "{:?}", r.refused);
+        assert_eq!(
+            r.policy_users,
+            [
+                None,
+                Some("alice%2Bdev@corp.example".into()),
+                Some("alice@corp.example".into())
+            ]
+        );
+        assert_eq!(r.reports[0].1.signed_in_user, None);
+        assert_eq!(
+            r.reports[1].1.signed_in_user.as_deref(),
+            Some("alice+dev@corp.example")
+        );
+        assert_eq!(r.reports[2].1.signed_in_email(), Some("alice@corp.example"));
     });
 }
 
@@ -226,6 +264,7 @@ fn an_unreachable_server_is_transient() {
         state_dir: tmp.path().join("state"),
         apply: false,
         interval: Duration::from_secs(1),
+        user: None,
     };
     let err = run_once_blocking(&cfg).unwrap_err();
     assert!(err.is_transient(), "{err}");

@@ -56,6 +56,39 @@ impl Client {
         .await
     }
 
+    /// Deletes a policy with its versions and assignments.
+    pub async fn delete_policy(&self, org: &str, name: &str) -> Result<()> {
+        self.delete(&format!(
+            "/api/v1/orgs/{}/fleet/policies/{}",
+            seg(org),
+            seg(name)
+        ))
+        .await
+    }
+
+    /// Removes a policy's assignment to one scope (`org`, `team:NAME`...).
+    pub async fn unassign_policy(&self, org: &str, name: &str, scope: &str) -> Result<()> {
+        self.delete(&format!(
+            "/api/v1/orgs/{}/fleet/policies/{}/assignments/{}",
+            seg(org),
+            seg(name),
+            seg(scope)
+        ))
+        .await
+    }
+
+    /// Counts of machines by status (`stale_after` in seconds).
+    pub async fn fleet_summary(&self, org: &str, stale_after: Option<i64>) -> Result<Value> {
+        let q = stale_after
+            .map(|s| format!("?stale_after={s}"))
+            .unwrap_or_default();
+        self.get(&format!(
+            "/api/v1/orgs/{}/fleet/report/summary{q}",
+            seg(org)
+        ))
+        .await
+    }
+
     /// Creates an enrollment token (the answer's `token` is the secret).
     pub async fn create_enroll_token(&self, org: &str, name: Option<&str>) -> Result<Value> {
         let path = format!("/api/v1/orgs/{}/fleet/enroll-tokens", seg(org));

@@ -23,6 +23,8 @@ pub enum ApiError {
     NotFound(String),
     /// 409.
     Conflict(String),
+    /// 413: the body is over a limit the message names.
+    TooLarge(String),
     /// 429, with seconds to wait.
     TooManyRequests(u64),
     /// 502: a dependency outside the server (DNS) failed.
@@ -42,7 +44,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable kebab-case code: `invalid-request`, `unauthorized`, `forbidden`, `not-found`,
-    /// `conflict`, `rate-limited`, `upstream-failed`, `internal`.
+    /// `conflict`, `too-large`, `rate-limited`, `upstream-failed`, `internal`.
     pub code: &'static str,
     /// One line naming what was wrong.
     pub message: String,
@@ -85,6 +87,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m, None),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, "not-found", m, None),
             Self::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, None),
+            Self::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", m, None),
             Self::TooManyRequests(secs) => {
                 let body = ErrorBody {
                     error: ErrorDetail {

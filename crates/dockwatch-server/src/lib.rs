@@ -13,6 +13,7 @@ pub mod console;
 pub mod dns;
 pub mod error;
 pub mod extract;
+pub mod fleet_sweep;
 pub mod health;
 pub mod limiter;
 pub mod openapi;
@@ -49,6 +50,10 @@ pub struct ServerConfig {
     pub checkpoint_key: dockwatch_core::checkpoint::CheckpointKey,
     /// How often the activity-log job checkpoints and prunes.
     pub checkpoint_every: Duration,
+    /// A machine without a report for this long is `unknown` (`fleet.compliance.silent`).
+    pub fleet_stale_after: Duration,
+    /// How often the fleet sweep looks for silent machines (policy changes wake it at once).
+    pub fleet_sweep_every: Duration,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +68,8 @@ impl Default for ServerConfig {
             alert_dead_letter_after: Duration::from_secs(24 * 3600),
             checkpoint_key: dockwatch_core::checkpoint::CheckpointKey::from_bytes(rand::random()),
             checkpoint_every: activity_log_job::DEFAULT_EVERY,
+            fleet_stale_after: Duration::from_secs(24 * 3600),
+            fleet_sweep_every: Duration::from_secs(60),
         }
     }
 }
@@ -149,12 +156,14 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     let store = state.store.clone();
     let worker = alert::worker::spawn(state.clone());
     let activity_log = activity_log_job::spawn(state.clone());
+    let sweeper = fleet_sweep::spawn(state.clone());
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();
     activity_log.abort();
+    sweeper.abort();
     store.close().await;
     Ok(())
 }

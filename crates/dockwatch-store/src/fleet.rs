@@ -164,8 +164,124 @@ impl Store {
                 .details(serde_json::json!({ "scope": scope_text })),
             );
         }
+        policies_changed(w.conn(), &org.id).await?;
         w.commit().await?;
+        self.fleet_cache.clear();
+        self.fleet_notify.notify_one();
         self.policy(&org.id, name).await
+    }
+
+    /// Deletes a policy with its versions and assignments (each version's document stays in
+    /// the activity log). Machines it applied to fall back to their next assignment, or to
+    /// `no-policy`; the sweep re-judges them.
+    pub async fn delete_policy(&self, actor: &Actor, org: &Org, name: &str) -> Result<Vec<String>> {
+        let mut w = self.write(actor).await?;
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM fleet_policies WHERE org_id = $1 AND name = $2")
+                .bind(&org.id)
+                .bind(name)
+                .fetch_optional(w.conn())
+                .await?;
+        let id = id.ok_or_else(|| StoreError::not_found("policy", name))?;
+        let scopes: Vec<String> = sqlx::query_scalar(
+            "SELECT scope FROM fleet_assignments WHERE policy_id = $1 ORDER BY scope",
+        )
+        .bind(&id)
+        .fetch_all(w.conn())
+        .await?;
+        let versions: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(number) FROM fleet_policy_versions WHERE policy_id = $1",
+        )
+        .bind(&id)
+        .fetch_one(w.conn())
+        .await?;
+        for sql in [
+            "DELETE FROM fleet_assignments WHERE policy_id = $1",
+            "DELETE FROM fleet_policy_versions WHERE policy_id = $1",
+            "DELETE FROM fleet_policies WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(&id).execute(w.conn()).await?;
+        }
+        for scope in &scopes {
+            w.record(
+                Change::new(
+                    &org.id,
+                    actions::POLICY_UNASSIGNED,
+                    target("policy", &id, name),
+                    format!("unassigned settings policy {name} from {scope}"),
+                )
+                .details(serde_json::json!({ "scope": scope, "reason": "policy deleted" })),
+            );
+        }
+        w.record(
+            Change::new(
+                &org.id,
+                actions::POLICY_DELETED,
+                target("policy", &id, name),
+                format!("deleted settings policy {name}"),
+            )
+            .details(
+                serde_json::json!({ "versions": versions.unwrap_or(0), "unassigned": scopes }),
+            ),
+        );
+        policies_changed(w.conn(), &org.id).await?;
+        w.commit().await?;
+        self.fleet_cache.clear();
+        self.fleet_notify.notify_one();
+        Ok(scopes)
+    }
+
+    /// Removes the assignments of policy `name` to `scopes` (one event each); a scope it is not
+    /// assigned to is not found and nothing changes.
+    pub async fn unassign_policy(
+        &self,
+        actor: &Actor,
+        org: &Org,
+        name: &str,
+        scopes: &[Scope],
+    ) -> Result<()> {
+        if scopes.is_empty() {
+            return Err(Invalid::new("scope", "name at least one scope to unassign").into());
+        }
+        let mut w = self.write(actor).await?;
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM fleet_policies WHERE org_id = $1 AND name = $2")
+                .bind(&org.id)
+                .bind(name)
+                .fetch_optional(w.conn())
+                .await?;
+        let id = id.ok_or_else(|| StoreError::not_found("policy", name))?;
+        for scope in scopes {
+            let scope_text = scope.to_string();
+            let done = sqlx::query(
+                "DELETE FROM fleet_assignments WHERE org_id = $1 AND scope = $2 AND policy_id = $3",
+            )
+            .bind(&org.id)
+            .bind(&scope_text)
+            .bind(&id)
+            .execute(w.conn())
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::not_found(
+                    "assignment",
+                    format!("{name} to {scope_text}"),
+                ));
+            }
+            w.record(
+                Change::new(
+                    &org.id,
+                    actions::POLICY_UNASSIGNED,
+                    target("policy", &id, name),
+                    format!("unassigned settings policy {name} from {scope_text}"),
+                )
+                .details(serde_json::json!({ "scope": scope_text })),
+            );
+        }
+        policies_changed(w.conn(), &org.id).await?;
+        w.commit().await?;
+        self.fleet_cache.clear();
+        self.fleet_notify.notify_one();
+        Ok(())
     }
 
     /// The organization's policies, by name.
@@ -368,6 +484,20 @@ impl Store {
         w.commit().await?;
         Ok(())
     }
+}
+
+/// Records that the organization's policies or assignments changed, so the sweep re-judges
+/// machines judged before now.
+async fn policies_changed(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO fleet_policy_changes (org_id, changed_ms) VALUES ($1, $2) \
+         ON CONFLICT (org_id) DO UPDATE SET changed_ms = excluded.changed_ms",
+    )
+    .bind(org_id)
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Reads an `--assign` value, naming the field on error.

@@ -2,17 +2,13 @@
 //! compliance transitions in the activity log, status history and the fleet report.
 
 use crate::error::{Result, StoreError};
+use crate::fleet_judge::{Judgement, status_sentence};
 use crate::write::{Change, target};
 use crate::{Actor, Store, new_id, now_ms, secret};
 use dockwatch_core::SystemClock;
-use dockwatch_core::settings::report::UserSettings;
-use dockwatch_core::settings::transition::{self, actions};
+use dockwatch_core::settings::transition::actions;
 use dockwatch_core::settings::wire::EnrollRequest;
-use dockwatch_core::settings::{
-    Assignment, ComplianceStatus, EffectivePolicy, FleetFilter, FleetReport, MachineReport,
-    MachineRow, PolicyVersion, Subject, assess, resolve,
-};
-use std::collections::HashMap;
+use dockwatch_core::settings::{ComplianceStatus, EffectivePolicy, MachineReport, PolicyVersion};
 
 /// An enrolled machine as the agent endpoints need it.
 #[derive(Debug, Clone)]
@@ -29,10 +25,20 @@ pub struct Machine {
     pub revoked_ms: Option<i64>,
     /// Its status after the last report (JSON of [`ComplianceStatus`]).
     pub status: Option<String>,
+    /// The signed-in user's e-mail in its last report.
+    pub signed_in_user: Option<String>,
 }
 
-/// A `fleet_machines` row: id, org, host name, credential, revoked, status.
-type MachineRow6 = (String, String, String, String, Option<i64>, Option<String>);
+/// A `fleet_machines` row: id, org, host name, credential, revoked, status, signed-in user.
+type MachineRow7 = (
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
 
 /// What enrollment hands back.
 #[derive(Debug, Clone)]
@@ -65,61 +71,6 @@ pub struct Ingested {
     pub policy_version: Option<PolicyVersion>,
 }
 
-/// Policies and memberships of one organization, for resolving effective policies.
-struct Resolver {
-    assignments: Vec<Assignment>,
-    policies: HashMap<String, EffectivePolicy>,
-    teams_by_email: HashMap<String, Vec<String>>,
-}
-
-impl Resolver {
-    fn effective(&self, machine_id: &str, email: Option<&str>) -> Option<EffectivePolicy> {
-        let email = email.map(str::to_ascii_lowercase);
-        let no_teams = Vec::new();
-        let teams = email
-            .as_ref()
-            .and_then(|e| self.teams_by_email.get(e))
-            .unwrap_or(&no_teams);
-        let subject = Subject {
-            machine_id,
-            user_email: email.as_deref(),
-            teams,
-        };
-        let winner = resolve(&self.assignments, &subject)?;
-        let mut p = self.policies.get(&winner.policy)?.clone();
-        p.scope = winner.scope.clone();
-        Some(p)
-    }
-
-    /// Assesses a machine's last report against the current policies.
-    fn assess(
-        &self,
-        machine_id: &str,
-        last: Option<(&MachineReport, i64)>,
-        stale_after_ms: i64,
-    ) -> dockwatch_core::settings::Assessment {
-        let machine_policy = self.effective(machine_id, None);
-        let mut per_user: HashMap<String, Option<EffectivePolicy>> = HashMap::new();
-        if let Some((r, _)) = last {
-            for u in &r.users {
-                per_user.insert(
-                    u.account.clone(),
-                    self.effective(machine_id, u.email.as_deref()),
-                );
-            }
-        }
-        assess(
-            last,
-            |u: Option<&UserSettings>| match u {
-                None => machine_policy.as_ref(),
-                Some(u) => per_user.get(&u.account).and_then(Option::as_ref),
-            },
-            &SystemClock,
-            stale_after_ms,
-        )
-    }
-}
-
 fn machine_actor(m: &Machine, ip: Option<String>, user_agent: Option<String>) -> Actor {
     Actor {
         kind: "machine".into(),
@@ -130,43 +81,7 @@ fn machine_actor(m: &Machine, ip: Option<String>, user_agent: Option<String>) ->
     }
 }
 
-fn sentence(status: &ComplianceStatus) -> String {
-    match status {
-        ComplianceStatus::NonCompliant { drifts } => {
-            let keys: Vec<String> = drifts
-                .iter()
-                .map(|d| format!("{} (required {}, found {})", d.key, d.required, d.actual))
-                .collect();
-            format!("is non-compliant: {}", keys.join(", "))
-        }
-        other => format!("is {}", other.as_str()),
-    }
-}
-
 impl Store {
-    async fn resolver(&self, org_id: &str) -> Result<Resolver> {
-        let (assignments, policies) = self.effective_policies(org_id).await?;
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT u.email, t.name FROM team_members tm JOIN teams t ON t.id = tm.team_id \
-             JOIN users u ON u.id = tm.user_id WHERE t.org_id = $1",
-        )
-        .bind(org_id)
-        .fetch_all(self.pool())
-        .await?;
-        let mut teams_by_email: HashMap<String, Vec<String>> = HashMap::new();
-        for (email, team) in rows {
-            teams_by_email
-                .entry(email.to_ascii_lowercase())
-                .or_default()
-                .push(team);
-        }
-        Ok(Resolver {
-            assignments,
-            policies,
-            teams_by_email,
-        })
-    }
-
     /// Trades an enrollment token for a machine credential; `None` when the token is unknown
     /// or revoked.
     pub async fn enroll_machine(&self, request: &EnrollRequest) -> Result<Option<Enrolled>> {
@@ -224,13 +139,13 @@ impl Store {
 
     /// A machine by id.
     pub async fn machine(&self, id: &str) -> Result<Machine> {
-        let row: Option<MachineRow6> =
-            sqlx::query_as(
-                "SELECT id, org_id, hostname, credential, revoked_ms, status FROM fleet_machines WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row: Option<MachineRow7> = sqlx::query_as(
+            "SELECT id, org_id, hostname, credential, revoked_ms, status, signed_in_user \
+             FROM fleet_machines WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         let r = row.ok_or_else(|| StoreError::not_found("machine", id))?;
         Ok(Machine {
             id: r.0,
@@ -239,12 +154,19 @@ impl Store {
             credential: r.3,
             revoked_ms: r.4,
             status: r.5,
+            signed_in_user: r.6,
         })
     }
 
     /// Records a request nonce; false when this machine already used it (a replay). Works
     /// across processes: the primary key decides. Expired nonces are purged now and then.
     pub async fn use_nonce(&self, machine_id: &str, nonce: &str, expires_ms: i64) -> Result<bool> {
+        // SQLite has one writer: queue in the process rather than in SQLite's busy handler,
+        // which sleeps for milliseconds at a time under load.
+        let _single_writer = match self.backend {
+            crate::Backend::Sqlite => Some(self.write_lock.lock().await),
+            crate::Backend::Postgres => None,
+        };
         let done = sqlx::query(
             "INSERT INTO fleet_nonces (machine_id, nonce, expires_ms) VALUES ($1, $2, $3) \
              ON CONFLICT (machine_id, nonce) DO NOTHING",
@@ -263,12 +185,18 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// The effective machine-level policy of a machine.
-    pub async fn machine_policy(&self, machine: &Machine) -> Result<Option<EffectivePolicy>> {
+    /// The effective policy a machine gets: that of `user` (the signed-in user the agent
+    /// named), else of the signed-in user of its last report, else the machine's own.
+    pub async fn machine_policy(
+        &self,
+        machine: &Machine,
+        user: Option<&str>,
+    ) -> Result<Option<EffectivePolicy>> {
+        let user = user.or(machine.signed_in_user.as_deref());
         Ok(self
-            .resolver(&machine.org_id)
+            .cached_resolver(&machine.org_id)
             .await?
-            .effective(&machine.id, None))
+            .effective(&machine.id, user))
     }
 
     /// Stores a machine's report as its latest, judges it, and records a status change in the
@@ -280,94 +208,43 @@ impl Store {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<Ingested> {
-        let resolver = self.resolver(&machine.org_id).await?;
+        let resolver = self.cached_resolver(&machine.org_id).await?;
         let now = now_ms();
         let assessment = resolver.assess(
             &machine.id,
             Some((report, now)),
             dockwatch_core::settings::DEFAULT_STALE_AFTER_MS,
+            &SystemClock,
         );
-        let status = assessment.status;
         let previous: Option<ComplianceStatus> = machine
             .status
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok());
-        let action = transition::transition(previous.as_ref(), &status);
-        let changed = previous.as_ref().map(ComplianceStatus::as_str) != Some(status.as_str());
         let body = serde_json::to_string(report).map_err(|e| StoreError::Corrupt {
             what: "report",
             message: e.to_string(),
         })?;
-        let status_json = serde_json::to_string(&status).unwrap_or_default();
         let hostname = report.machine.hostname.clone();
-        let update = "UPDATE fleet_machines SET last_report = $1, last_report_ms = $2, status = $3, \
-             hostname = $4 WHERE id = $5 AND revoked_ms IS NULL";
-        let history = "INSERT INTO fleet_status_history (machine_id, time_ms, status, detail) \
-             VALUES ($1, $2, $3, $4)";
         let actor = machine_actor(machine, ip, user_agent);
-        // Only transitions go through the mutation hook (a write with no event is refused);
-        // a repeated status is a plain update of the machine row.
-        let mut w = match action {
-            Some(_) => Some(self.write(&actor).await?),
-            None => None,
-        };
-        let _single_writer = match (&w, self.backend) {
-            (None, crate::Backend::Sqlite) => Some(self.write_lock.lock().await),
-            _ => None,
-        };
-        let mut plain = match &w {
-            Some(_) => None,
-            None => Some(self.pool().begin().await?),
-        };
-        {
-            let conn: &mut sqlx::AnyConnection = match (&mut w, &mut plain) {
-                (Some(w), _) => w.conn(),
-                (None, Some(tx)) => tx,
-                (None, None) => unreachable!("one of the two is open"),
-            };
-            let done = sqlx::query(update)
-                .bind(&body)
-                .bind(now)
-                .bind(&status_json)
-                .bind(&hostname)
-                .bind(&machine.id)
-                .execute(&mut *conn)
-                .await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::not_found("machine", &machine.id));
-            }
-            if changed || action.is_some() {
-                sqlx::query(history)
-                    .bind(&machine.id)
-                    .bind(now)
-                    .bind(status.as_str())
-                    .bind(&status_json)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
-        match (w, plain, action) {
-            (Some(mut w), _, Some(action)) => {
-                w.record(
-                    Change::new(
-                        &machine.org_id,
-                        action,
-                        target("machine", &machine.id, &hostname),
-                        sentence(&status),
-                    )
-                    .details(serde_json::json!({
-                        "before": previous, "after": status,
-                        "policy": assessment.policy,
-                    })),
-                );
-                w.commit().await?;
-            }
-            (_, Some(tx), _) => tx.commit().await?,
-            _ => unreachable!("one of the two is open"),
-        }
+        self.save_judgement(
+            Judgement {
+                machine_id: &machine.id,
+                org_id: &machine.org_id,
+                hostname: &hostname,
+                previous,
+                status: &assessment.status,
+                policy: assessment.policy.as_ref(),
+                judged_ms: now,
+                report: Some((&body, now, report.signed_in_email())),
+                claim: None,
+                sentence: status_sentence(&assessment.status),
+            },
+            &actor,
+        )
+        .await?;
         Ok(Ingested {
-            status,
             policy_version: assessment.policy.map(|p| p.version),
+            status: assessment.status,
         })
     }
 
@@ -395,53 +272,6 @@ impl Store {
         ));
         w.commit().await?;
         Ok(())
-    }
-
-    /// The fleet report: every machine (not revoked) judged now against the current policies;
-    /// `team` keeps machines with a user in that team.
-    pub async fn fleet_report(
-        &self,
-        org_id: &str,
-        filter: &FleetFilter,
-        team: Option<&str>,
-        stale_after_ms: i64,
-    ) -> Result<FleetReport> {
-        let resolver = self.resolver(org_id).await?;
-        let rows: Vec<(String, String, Option<String>, Option<i64>)> = sqlx::query_as(
-            "SELECT id, hostname, last_report, last_report_ms FROM fleet_machines \
-             WHERE org_id = $1 AND revoked_ms IS NULL",
-        )
-        .bind(org_id)
-        .fetch_all(self.pool())
-        .await?;
-        let team_members: Option<Vec<&String>> = team.map(|t| {
-            resolver
-                .teams_by_email
-                .iter()
-                .filter(|(_, teams)| teams.iter().any(|x| x == t))
-                .map(|(e, _)| e)
-                .collect()
-        });
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, hostname, last, last_ms) in rows {
-            let report: Option<MachineReport> = last.and_then(|s| serde_json::from_str(&s).ok());
-            let last = report.as_ref().zip(last_ms);
-            let assessment = resolver.assess(&id, last, stale_after_ms);
-            let mut row = MachineRow::new(&id, last, &assessment);
-            if row.hostname.is_empty() {
-                row.hostname = hostname;
-            }
-            if let Some(members) = &team_members
-                && !row
-                    .users
-                    .iter()
-                    .any(|u| members.iter().any(|m| m.eq_ignore_ascii_case(u)))
-            {
-                continue;
-            }
-            out.push(row);
-        }
-        Ok(FleetReport::new(out, filter, now_ms(), stale_after_ms))
     }
 
     /// A machine's status history, oldest first.

@@ -18,7 +18,10 @@ pub mod domains;
 pub mod events;
 pub mod events_query;
 pub mod fleet;
+mod fleet_judge;
 pub mod fleet_machines;
+pub mod fleet_report;
+pub mod fleet_sweep;
 pub mod members;
 pub mod orgs;
 pub mod repos;
@@ -73,6 +76,10 @@ pub struct Store {
     outbox_notify: Arc<tokio::sync::Notify>,
     /// Signs and checks activity-log checkpoints; without it checkpoints are not trusted.
     checkpoint_key: Option<Arc<dockwatch_core::checkpoint::CheckpointKey>>,
+    /// Woken after a policy or assignment change, so the fleet sweep re-judges machines at once.
+    fleet_notify: Arc<tokio::sync::Notify>,
+    /// Recent policy resolvers by organization, for report ingest and policy fetches.
+    fleet_cache: Arc<fleet_judge::ResolverCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -136,6 +143,8 @@ impl Store {
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             outbox_notify: Arc::default(),
             checkpoint_key: None,
+            fleet_notify: Arc::default(),
+            fleet_cache: Arc::default(),
         })
     }
 
@@ -157,6 +166,11 @@ impl Store {
     /// Notified after each commit that queued alert deliveries.
     pub fn outbox_notify(&self) -> Arc<tokio::sync::Notify> {
         self.outbox_notify.clone()
+    }
+
+    /// Notified after each policy or assignment change.
+    pub fn fleet_notify(&self) -> Arc<tokio::sync::Notify> {
+        self.fleet_notify.clone()
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

@@ -40,6 +40,11 @@ const SQLITE: &[Migration] = &[
         name: "activity_log_retention",
         sql: include_str!("../migrations/sqlite/0005_activity_log_retention.sql"),
     },
+    Migration {
+        version: 7,
+        name: "fleet_status",
+        sql: include_str!("../migrations/sqlite/0007_fleet_status.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -67,6 +72,11 @@ const POSTGRES: &[Migration] = &[
         version: 5,
         name: "activity_log_retention",
         sql: include_str!("../migrations/postgres/0005_activity_log_retention.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "fleet_status",
+        sql: include_str!("../migrations/postgres/0007_fleet_status.sql"),
     },
 ];
 

@@ -110,6 +110,7 @@ fn collect_with(
         applied_policy: None,
         engine: EngineState::default(),
         desktop_version: None,
+        signed_in_user: None,
         warnings: Vec::new(),
     };
     for probe in probes {
@@ -120,6 +121,18 @@ fn collect_with(
 
 /// The largest file a probe reads (Desktop's settings files are a few KiB).
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The signed-in user's e-mail as the probes can tell: the only user with one (see
+/// `MachineReport::signed_in_email`); `dockwatch agent --user` names it otherwise.
+pub fn signed_in_user(ctx: &ProbeContext) -> Option<String> {
+    let report = collect_with(
+        ctx,
+        "",
+        0,
+        &[Box::new(desktop_settings::DesktopSettingsProbe)],
+    );
+    report.signed_in_email().map(str::to_owned)
+}
 
 /// Only the machine's identity (for enrollment).
 pub fn identity(ctx: &ProbeContext) -> MachineIdentity {

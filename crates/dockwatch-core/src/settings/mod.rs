@@ -10,6 +10,7 @@ pub mod fleet_report;
 pub mod policy;
 pub mod report;
 pub mod transition;
+pub mod user_report;
 pub mod wire;
 
 pub use assign::{Assignment, Scope, Subject, resolve};
@@ -22,3 +23,4 @@ pub use fleet_report::{FleetFilter, FleetReport, MachineRow};
 pub use policy::{Policy, PolicyError, PolicyErrors, PolicyVersion, Requirement};
 pub use report::{MachineReport, ReportError};
 pub use transition::{Summary, transition};
+pub use user_report::{UserEntry, UserMachine, UserReport, UserRow, user_entries};

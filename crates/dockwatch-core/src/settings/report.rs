@@ -48,6 +48,10 @@ pub struct MachineReport {
     /// Docker Desktop as seen from the Engine (`/version`'s platform name).
     #[serde(default)]
     pub desktop_version: Option<String>,
+    /// The e-mail address of the user signed in on this machine, whose effective policy the
+    /// machine gets (see [`MachineReport::signed_in_email`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_user: Option<String>,
     /// Problems met while probing (a malformed file, an unreadable socket), never fatal.
     #[serde(default)]
     pub warnings: Vec<ProbeWarning>,
@@ -210,6 +214,14 @@ pub enum ReportError {
     /// A required field is empty.
     #[error("report field {0} is empty")]
     Empty(&'static str),
+    /// A field holds a value it cannot hold.
+    #[error("report field {field}: {message}")]
+    Invalid {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl MachineReport {
@@ -232,6 +244,14 @@ impl MachineReport {
         if self.machine.machine_id.trim().is_empty() {
             return Err(ReportError::Empty("machine.machine_id"));
         }
+        if let Some(email) = &self.signed_in_user
+            && !is_email(email)
+        {
+            return Err(ReportError::Invalid {
+                field: "signed_in_user",
+                message: format!("expected an e-mail address, found {email:?}"),
+            });
+        }
         bound("users", self.users.len(), MAX_USERS)?;
         bound("warnings", self.warnings.len(), MAX_WARNINGS)?;
         for u in &self.users {
@@ -243,10 +263,31 @@ impl MachineReport {
         Ok(())
     }
 
+    /// The e-mail address of the machine's signed-in user: [`Self::signed_in_user`] when the
+    /// agent named one, else the e-mail of the only user with one (none when zero or several).
+    pub fn signed_in_email(&self) -> Option<&str> {
+        if let Some(e) = &self.signed_in_user {
+            return Some(e);
+        }
+        let mut emails = self.users.iter().filter_map(|u| u.email.as_deref());
+        match (emails.next(), emails.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    }
+
     /// The user with this account name.
     pub fn user(&self, account: &str) -> Option<&UserSettings> {
         self.users.iter().find(|u| u.account == account)
     }
+}
+
+/// A plausible e-mail address: one `@` with text on both sides, no spaces, at most 320 bytes.
+pub fn is_email(s: &str) -> bool {
+    s.len() <= 320
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && s.split_once('@')
+            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains('@'))
 }
 
 fn bound(field: &'static str, count: usize, limit: usize) -> Result<(), ReportError> {
@@ -300,6 +341,7 @@ pub(crate) mod tests {
             applied_policy: None,
             engine: EngineState::default(),
             desktop_version: None,
+            signed_in_user: None,
             warnings: vec![],
         }
     }
@@ -341,6 +383,32 @@ pub(crate) mod tests {
             r.check(),
             Err(ReportError::TooMany {
                 field: "warnings",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_signed_in_user_is_named_or_the_only_one_with_an_email() {
+        let user = |account: &str, email: Option<&str>| UserSettings {
+            account: account.into(),
+            uid: None,
+            email: email.map(Into::into),
+            files: vec![],
+        };
+        let mut r = sample();
+        assert_eq!(r.signed_in_email(), None);
+        r.users = vec![user("alice", Some("alice@corp.example")), user("ci", None)];
+        assert_eq!(r.signed_in_email(), Some("alice@corp.example"));
+        r.users.push(user("bob", Some("bob@corp.example")));
+        assert_eq!(r.signed_in_email(), None, "two candidates: none");
+        r.signed_in_user = Some("bob@corp.example".into());
+        assert_eq!(r.signed_in_email(), Some("bob@corp.example"));
+        r.signed_in_user = Some("not an email".into());
+        assert!(matches!(
+            r.check(),
+            Err(ReportError::Invalid {
+                field: "signed_in_user",
                 ..
             })
         ));

@@ -105,13 +105,18 @@ impl Summary {
     /// Adds one machine with this status name (`compliant`, `non-compliant`...); unknown
     /// names count as `unknown`.
     pub fn add(&mut self, status: &str) {
-        self.total += 1;
+        self.add_n(status, 1);
+    }
+
+    /// Adds `n` machines with this status name (a `GROUP BY` row).
+    pub fn add_n(&mut self, status: &str, n: u64) {
+        self.total += n;
         match status {
-            "compliant" => self.compliant += 1,
-            "non-compliant" => self.non_compliant += 1,
-            "outdated" => self.outdated += 1,
-            "no-policy" => self.no_policy += 1,
-            _ => self.unknown += 1,
+            "compliant" => self.compliant += n,
+            "non-compliant" => self.non_compliant += n,
+            "outdated" => self.outdated += n,
+            "no-policy" => self.no_policy += n,
+            _ => self.unknown += n,
         }
     }
 

@@ -21,6 +21,30 @@ pub const REPORT_PATH: &str = "/api/v1/agent/report";
 /// `GET` (signed): this machine's effective policy.
 pub const POLICY_PATH: &str = "/api/v1/agent/policy";
 
+/// The path and query of a policy fetch: [`POLICY_PATH`], with `?user=EMAIL` when the agent
+/// knows the signed-in user, so the server answers that user's effective policy. The signature
+/// covers the path with its query, exactly as sent.
+pub fn policy_path(user: Option<&str>) -> String {
+    match user {
+        None => POLICY_PATH.to_owned(),
+        Some(u) => format!("{POLICY_PATH}?user={}", query_escape(u)),
+    }
+}
+
+/// Percent-encodes everything but ASCII letters, digits, `-._~@`, so the bytes the agent signs
+/// are the bytes an HTTP client sends.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The machine id the server gave at enrollment.
 pub const HEADER_MACHINE: &str = "x-dockwatch-machine";
 /// Seconds since the Unix epoch when the request was signed.
@@ -238,6 +262,15 @@ mod tests {
     use super::*;
 
     const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn the_policy_path_carries_the_user_escaped() {
+        assert_eq!(policy_path(None), POLICY_PATH);
+        assert_eq!(
+            policy_path(Some("alice+ops@corp.example")),
+            "/api/v1/agent/policy?user=alice%2Bops@corp.example"
+        );
+    }
 
     fn signed(body: &[u8]) -> SignedHeaders {
         sign("s3cret", "post", REPORT_PATH, "m-1", NOW, [7; 16], body)

@@ -7,9 +7,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ClientInfo, parse_json};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
-use dockwatch_core::settings::report::MAX_REPORT_BYTES;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use dockwatch_core::settings::report::{MAX_REPORT_BYTES, is_email};
 use dockwatch_core::settings::wire::{
     self, AssignedPolicy, EnrollRequest, EnrollResponse, MAX_CLOCK_SKEW_SECS, PolicyResponse,
     ReportResponse, SignatureError, SignedHeaders,
@@ -119,18 +119,48 @@ pub async fn enroll(
     ))
 }
 
-/// This machine's effective policy (`null` when none is assigned).
+/// The policy fetch's query.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyQuery {
+    /// The signed-in user's e-mail address.
+    pub user: Option<String>,
+}
+
+/// This machine's effective policy (`null` when none is assigned): that of the signed-in user
+/// named by `user`, else of the signed-in user of its last report, else the machine's own.
 #[utoipa::path(get, path = "/api/v1/agent/policy", tag = "agent", security(("agent" = ["signed"])),
-    responses((status = 200, description = "the effective policy"), (status = 401, body = crate::error::ErrorBody)))]
+    params(("user" = Option<String>, Query, description = "The signed-in user's e-mail address")),
+    responses((status = 200, description = "the effective policy"), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody)))]
 pub async fn policy(
     State(state): State<AppState>,
+    uri: Uri,
     headers: HeaderMap,
+    q: Result<Query<PolicyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<PolicyResponse>> {
-    let (machine, signed) = authenticate(&state, &headers, "GET", wire::POLICY_PATH, b"").await?;
+    // The signature covers the path with its query, exactly as sent (these routes are merged,
+    // not nested, so this is the full path).
+    let signed_path = uri
+        .path_and_query()
+        .map_or(wire::POLICY_PATH, |p| p.as_str());
+    let (machine, signed) = authenticate(&state, &headers, "GET", signed_path, b"").await?;
+    let Query(q) = q.map_err(|e| ApiError::BadRequest {
+        field: None,
+        message: format!("query: {}", e.body_text()),
+    })?;
+    if let Some(u) = &q.user
+        && !is_email(u)
+    {
+        return Err(ApiError::field(
+            "user",
+            format!("expected an e-mail address, found {u:?}"),
+        ));
+    }
     consume_nonce(&state, &signed).await?;
     let policy = state
         .store
-        .machine_policy(&machine)
+        .machine_policy(&machine, q.user.as_deref())
         .await?
         .map(|p| AssignedPolicy {
             name: p.name,
@@ -154,7 +184,7 @@ pub async fn report(
     let (machine, signed) =
         authenticate(&state, &headers, "POST", wire::REPORT_PATH, &body).await?;
     let report = MachineReport::from_json(&body).map_err(|e| match &e {
-        ReportError::TooLarge { .. } => ApiError::field("body", e.to_string()),
+        ReportError::TooLarge { .. } => ApiError::TooLarge(format!("body: {e}")),
         _ => ApiError::BadRequest {
             field: Some("body".into()),
             message: format!("report: {e}"),

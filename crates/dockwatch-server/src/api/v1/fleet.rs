@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dockwatch_core::org::Role;
-use dockwatch_core::settings::{DEFAULT_STALE_AFTER_MS, FleetFilter, Policy};
+use dockwatch_core::settings::{FleetFilter, Policy};
 use dockwatch_store::fleet::{EnrollToken, PolicyInfo, parse_scope};
 use dockwatch_store::fleet_machines::StatusChange;
 use serde::{Deserialize, Serialize};
@@ -136,8 +136,42 @@ pub struct ReportQuery {
     pub os: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
-    /// Seconds without a report before a machine is `unknown` (default 86400).
+    /// Seconds without a report before a machine is `unknown` (default: the server's
+    /// `--fleet-stale-after`, 24 h).
     pub stale_after: Option<i64>,
+    /// `machine` (default): one row per machine; `user`: one row per user.
+    pub by: Option<String>,
+}
+
+/// Summary filters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    /// Seconds without a report before a machine is `unknown`.
+    pub stale_after: Option<i64>,
+}
+
+/// Counts of machines by status.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SummaryView {
+    /// When it was computed (ms since the epoch).
+    pub generated_at_ms: i64,
+    /// The silence threshold used (ms).
+    pub stale_after_ms: i64,
+    /// The counts.
+    #[schema(value_type = Object)]
+    pub summary: dockwatch_core::settings::Summary,
+}
+
+fn stale_after_ms(state: &AppState, secs: Option<i64>) -> ApiResult<i64> {
+    match secs {
+        None => Ok(i64::try_from(state.config.fleet_stale_after.as_millis()).unwrap_or(i64::MAX)),
+        Some(s) if s > 0 => Ok(s.saturating_mul(1000)),
+        Some(_) => Err(ApiError::field(
+            "stale_after",
+            "must be a positive number of seconds",
+        )),
+    }
 }
 
 const STATUSES: &[&str] = &[
@@ -305,7 +339,8 @@ pub async fn revoke_enroll_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The fleet report: counts by status and one row per machine (JSON or CSV).
+/// The fleet report: counts by status and one row per machine, or per user with `by=user`
+/// (JSON or CSV).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/fleet/report", tag = "fleet", security(("token" = ["member"])),
     params(("org" = String, Path, description = "Organization name"),
         ("status" = Option<String>, Query, description = "compliant, non-compliant, outdated, no-policy, unknown"),
@@ -314,6 +349,7 @@ pub async fn revoke_enroll_token(
         ("team" = Option<String>, Query, description = "Team name"),
         ("os" = Option<String>, Query, description = "OS prefix"),
         ("format" = Option<String>, Query, description = "json (default) or csv"),
+        ("by" = Option<String>, Query, description = "machine (default) or user"),
         ("stale_after" = Option<i64>, Query, description = "Seconds without a report before unknown (default 86400)")),
     responses((status = 200, description = "the fleet report"), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn report(
@@ -332,34 +368,113 @@ pub async fn report(
             format!("{s:?} is not one of {}", STATUSES.join(", ")),
         ));
     }
-    let stale_after_ms = match q.stale_after {
-        None => DEFAULT_STALE_AFTER_MS,
-        Some(s) if s > 0 => s.saturating_mul(1000),
-        Some(_) => {
-            return Err(ApiError::field(
-                "stale_after",
-                "must be a positive number of seconds",
-            ));
-        }
-    };
+    let stale_after_ms = stale_after_ms(&state, q.stale_after)?;
     let filter = FleetFilter {
         status: q.status,
         policy: q.policy,
         user: q.user,
         os: q.os,
     };
-    let r = state
-        .store
-        .fleet_report(&a.org.id, &filter, q.team.as_deref(), stale_after_ms)
-        .await?;
-    match q.format.as_deref() {
-        None | Some("json") => Ok(Json(r).into_response()),
-        Some("csv") => Ok(([(header::CONTENT_TYPE, "text/csv")], r.to_csv()).into_response()),
-        Some(other) => Err(ApiError::field(
-            "format",
-            format!("{other:?} is not json or csv"),
-        )),
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::field(
+                "format",
+                format!("{other:?} is not json or csv"),
+            ));
+        }
+    };
+    let (json, text) = match q.by.as_deref() {
+        None | Some("machine") => {
+            let r = state
+                .store
+                .fleet_report(&a.org.id, &filter, q.team.as_deref(), stale_after_ms)
+                .await?;
+            let text = csv.then(|| r.to_csv());
+            (serde_json::to_value(r), text)
+        }
+        Some("user") => {
+            let r = state
+                .store
+                .fleet_user_report(&a.org.id, &filter, q.team.as_deref(), stale_after_ms)
+                .await?;
+            let text = csv.then(|| r.to_csv());
+            (serde_json::to_value(r), text)
+        }
+        Some(other) => {
+            return Err(ApiError::field(
+                "by",
+                format!("{other:?} is not machine or user"),
+            ));
+        }
+    };
+    match text {
+        Some(text) => Ok(([(header::CONTENT_TYPE, "text/csv")], text).into_response()),
+        None => Ok(Json(json.map_err(|e| ApiError::Internal(e.to_string()))?).into_response()),
     }
+}
+
+/// Counts of machines by status, from each machine's stored status (one indexed query: for
+/// dashboards and large fleets).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/fleet/report/summary", tag = "fleet", security(("token" = ["member"])),
+    params(("org" = String, Path, description = "Organization name"),
+        ("stale_after" = Option<i64>, Query, description = "Seconds without a report before unknown")),
+    responses((status = 200, body = SummaryView), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn report_summary(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(org): Path<String>,
+    q: Result<Query<SummaryQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<SummaryView>> {
+    let a = org_access(&state, &who, &org, Role::Member).await?;
+    let q = query(q)?;
+    let stale_after_ms = stale_after_ms(&state, q.stale_after)?;
+    let summary = state.store.fleet_summary(&a.org.id, stale_after_ms).await?;
+    Ok(Json(SummaryView {
+        generated_at_ms: dockwatch_core::Clock::now_millis(&dockwatch_core::SystemClock),
+        stale_after_ms,
+        summary,
+    }))
+}
+
+/// Deletes a policy with its versions and assignments; machines it applied to fall back to
+/// their next assignment or to `no-policy`.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/fleet/policies/{name}", tag = "fleet", security(("token" = ["owner"])),
+    params(("org" = String, Path, description = "Organization name"), ("name" = String, Path, description = "Policy name")),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete_policy(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, name)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let a = org_access(&state, &who, &org, Role::Owner).await?;
+    state.store.delete_policy(&who.actor, &a.org, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a policy's assignment to one scope (`org`, `team:NAME`, `user:EMAIL`,
+/// `machine:ID`).
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/fleet/policies/{name}/assignments/{scope}", tag = "fleet", security(("token" = ["owner"])),
+    params(("org" = String, Path, description = "Organization name"), ("name" = String, Path, description = "Policy name"),
+        ("scope" = String, Path, description = "org, team:NAME, user:EMAIL or machine:ID")),
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn unassign_policy(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, name, scope)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let a = org_access(&state, &who, &org, Role::Owner).await?;
+    let scope = scope
+        .parse()
+        .map_err(|e: dockwatch_core::settings::assign::ScopeError| {
+            ApiError::field("scope", e.to_string())
+        })?;
+    state
+        .store
+        .unassign_policy(&who.actor, &a.org, &name, &[scope])
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A machine's status history, oldest first.
@@ -396,11 +511,13 @@ pub async fn revoke_machine(
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_policies))
-        .routes(routes!(set_policy, get_policy))
+        .routes(routes!(set_policy, get_policy, delete_policy))
+        .routes(routes!(unassign_policy))
         .routes(routes!(export_policy))
         .routes(routes!(list_enroll_tokens, create_enroll_token))
         .routes(routes!(revoke_enroll_token))
         .routes(routes!(report))
+        .routes(routes!(report_summary))
         .routes(routes!(machine_history))
         .routes(routes!(revoke_machine))
 }
