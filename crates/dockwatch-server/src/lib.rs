@@ -16,6 +16,7 @@ pub mod limiter;
 pub mod openapi;
 pub mod telemetry;
 pub mod token_cache;
+pub mod vuln;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -43,6 +44,12 @@ pub struct ServerConfig {
     pub seal_key: alert::seal::SealKey,
     /// Stop retrying an alert delivery this long after its first attempt.
     pub alert_dead_letter_after: Duration,
+    /// The advisory database folder stored SBOMs are matched against; none: no matching.
+    pub advisory_db: Option<std::path::PathBuf>,
+    /// The organization whose owners may import advisories (the instance's admins).
+    pub advisory_admin_org: String,
+    /// How often the advisory database file is checked for imports by other processes.
+    pub advisory_poll: Duration,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +62,9 @@ impl Default for ServerConfig {
             allow_private_targets: false,
             seal_key: alert::seal::SealKey::generate(),
             alert_dead_letter_after: Duration::from_secs(24 * 3600),
+            advisory_db: None,
+            advisory_admin_org: "default".into(),
+            advisory_poll: Duration::from_secs(30),
         }
     }
 }
@@ -76,6 +86,8 @@ pub struct AppState {
     pub alert_context: dockwatch_alert::ChannelContext,
     /// Seals alert channel settings.
     pub seal_key: alert::seal::SealKey,
+    /// The advisory database, when one is configured.
+    pub advisories: Option<Arc<vuln::Advisories>>,
 }
 
 impl AppState {
@@ -89,7 +101,15 @@ impl AppState {
             total_timeout: Duration::from_secs(10),
             ..Default::default()
         };
+        let advisories = match &config.advisory_db {
+            Some(dir) => Some(
+                vuln::Advisories::open(dir)
+                    .map_err(|e| format!("opening the advisory database: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(Self {
+            advisories,
             alert_context,
             seal_key: config.seal_key.clone(),
             store,
@@ -136,11 +156,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
     let worker = alert::worker::spawn(state.clone());
+    let watcher = state.advisories.clone().map(|advisories| {
+        vuln::watch::spawn(store.clone(), advisories, state.config.advisory_poll)
+    });
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
     store.close().await;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod events;
 pub mod events_query;
 pub mod fleet;
 pub mod fleet_machines;
+pub mod images;
 pub mod members;
 pub mod orgs;
 pub mod repos;

@@ -35,6 +35,11 @@ const SQLITE: &[Migration] = &[
         name: "alerts",
         sql: include_str!("../migrations/sqlite/0004_alerts.sql"),
     },
+    Migration {
+        version: 6,
+        name: "vulnerabilities",
+        sql: include_str!("../migrations/sqlite/0006_vulnerabilities.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -57,6 +62,11 @@ const POSTGRES: &[Migration] = &[
         version: 4,
         name: "alerts",
         sql: include_str!("../migrations/postgres/0004_alerts.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "vulnerabilities",
+        sql: include_str!("../migrations/postgres/0006_vulnerabilities.sql"),
     },
 ];
 
