@@ -52,6 +52,17 @@ pub struct Args {
     /// [default: the key file `alerts.key` in the data directory, made at first start].
     #[arg(long, env = "DOCKWATCH_SECRETS_KEY", hide_env_values = true)]
     secrets_key: Option<String>,
+    /// The advisory database stored SBOMs are matched against (`dockwatch db import --db DIR`
+    /// fills it too) [default: DATA_DIR/advisories].
+    #[arg(long, env = "DOCKWATCH_DB")]
+    db: Option<PathBuf>,
+    /// The organization whose owners may import advisories through the API
+    /// [default: the bootstrap organization].
+    #[arg(long, env = "DOCKWATCH_ADVISORY_ADMIN_ORG")]
+    advisory_admin_org: Option<String>,
+    /// How often to check the advisory database for imports by other processes (`30s`, `5m`).
+    #[arg(long, env = "DOCKWATCH_ADVISORY_POLL", value_parser = humantime::parse_duration)]
+    advisory_poll: Option<std::time::Duration>,
 }
 
 /// The `--config` file: the same settings as the flags (secrets stay in env vars).
@@ -66,6 +77,23 @@ struct ConfigFile {
     max_connections: Option<u32>,
     bootstrap_org: Option<String>,
     bootstrap_email: Option<String>,
+    db: Option<PathBuf>,
+    advisory_admin_org: Option<String>,
+    #[serde(default, with = "humantime_serde_opt")]
+    advisory_poll: Option<std::time::Duration>,
+}
+
+/// `advisory_poll = "30s"` in the config file.
+mod humantime_serde_opt {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::time::Duration>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| humantime::parse_duration(&t).map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -104,7 +132,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             redact(url)
         );
     }
+    let bootstrap_org = args
+        .bootstrap_org
+        .or(file.bootstrap_org)
+        .unwrap_or_else(|| "default".into());
+    let advisory_db = args
+        .db
+        .or(file.db)
+        .unwrap_or_else(|| store_config.data_dir.join("advisories"));
     let server_config = ServerConfig {
+        advisory_db: Some(advisory_db),
+        advisory_admin_org: args
+            .advisory_admin_org
+            .or(file.advisory_admin_org)
+            .unwrap_or_else(|| bootstrap_org.clone()),
+        advisory_poll: args
+            .advisory_poll
+            .or(file.advisory_poll)
+            .unwrap_or(std::time::Duration::from_secs(30)),
         listen,
         dns_resolver: args.dns_resolver.or(file.dns_resolver),
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
@@ -112,10 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         seal_key: seal_key(args.secrets_key.as_deref(), &store_config.data_dir)?,
         ..ServerConfig::default()
     };
-    let bootstrap_org = args
-        .bootstrap_org
-        .or(file.bootstrap_org)
-        .unwrap_or_else(|| "default".into());
+
     let bootstrap_email = args
         .bootstrap_email
         .or(file.bootstrap_email)

@@ -9,3 +9,4 @@ mod foundation;
 mod hostile;
 mod image;
 mod scan;
+mod vulnerabilities;

@@ -82,7 +82,8 @@ impl Advisories {
         let mut db = self.db.write().unwrap_or_else(|e| e.into_inner());
         let changed = changed_keys(&db, &fresh);
         *db = fresh;
-        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = stamp;
+        // Stamped after opening: opening may itself touch the file (schema check).
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = file_stamp(&path);
         Ok(Some(changed))
     }
 }
