@@ -45,7 +45,7 @@ pub struct ImageRecord {
     pub created_ms: i64,
     /// Last indexed.
     pub updated_ms: i64,
-    /// Last matched against the advisory database.
+    /// Last time its findings were computed (indexing) or changed (re-evaluation).
     pub evaluated_ms: i64,
     /// Current findings.
     pub finding_count: i64,
@@ -440,9 +440,8 @@ impl Store {
     }
 
     /// Writes the outcome of a re-evaluation: per organization one transaction inserting new
-    /// findings and deleting resolved ones, each with its event, by the system actor. Images
-    /// without changes only get their `evaluated_ms` bumped by the caller's next index.
-    /// Returns how many events were appended.
+    /// findings and deleting resolved ones, each with its event, by the system actor, and
+    /// setting the changed images' `evaluated_ms`. Returns how many events were appended.
     pub async fn apply_finding_changes(&self, changes: Vec<ImageFindingChanges>) -> Result<usize> {
         let mut by_org: HashMap<String, Vec<ImageFindingChanges>> = HashMap::new();
         for c in changes {

@@ -42,7 +42,7 @@ pub struct ImageView {
     pub created_at: String,
     /// Last indexed (RFC 3339).
     pub updated_at: String,
-    /// Last matched against the advisory database (RFC 3339).
+    /// Last time its findings were computed or changed (RFC 3339).
     pub evaluated_at: String,
 }
 
