@@ -71,7 +71,9 @@ fn image_row(v: &Value) -> Vec<String> {
     ]
 }
 
-const FINDING_HEADER: &[&str] = &["ADVISORY", "SEVERITY", "PACKAGE", "VERSION", "FIXED IN", "KEV"];
+const FINDING_HEADER: &[&str] = &[
+    "ADVISORY", "SEVERITY", "PACKAGE", "VERSION", "FIXED IN", "KEV",
+];
 
 fn finding_row(v: &Value) -> Vec<String> {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
@@ -85,7 +87,12 @@ fn finding_row(v: &Value) -> Vec<String> {
         text(&v["package"]["name"]),
         text(&v["package"]["version"]),
         fixed.join(", "),
-        if v["kev"].as_bool() == Some(true) { "yes" } else { "" }.to_owned(),
+        if v["kev"].as_bool() == Some(true) {
+            "yes"
+        } else {
+            ""
+        }
+        .to_owned(),
     ]
 }
 
@@ -100,7 +107,10 @@ fn sbom_document(source: &str, platform: Option<&str>, insecure: bool) -> anyhow
         return serde_json::from_slice(&bytes)
             .with_context(|| format!("reading the SBOM {}", path.display()));
     }
-    let platform = platform.map(Platform::parse).transpose().context("--platform")?;
+    let platform = platform
+        .map(Platform::parse)
+        .transpose()
+        .context("--platform")?;
     let options = dockwatch_image::Options {
         source: SourceOptions {
             platform,
@@ -109,8 +119,8 @@ fn sbom_document(source: &str, platform: Option<&str>, insecure: bool) -> anyhow
         },
         threads: None,
     };
-    let sbom = dockwatch_image::analyze(&spec, &options)
-        .with_context(|| format!("analyzing {source}"))?;
+    let sbom =
+        dockwatch_image::analyze(&spec, &options).with_context(|| format!("analyzing {source}"))?;
     let mut out = Vec::new();
     dockwatch_image::sbom::json::NativeJson::new(Default::default()).render(&sbom, &mut out)?;
     Ok(serde_json::from_slice(&out)?)
@@ -154,11 +164,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Cmd::List => {
                 let images = client.images(&org).await?;
-                print(f, &images, IMAGE_HEADER, images.iter().map(image_row).collect())?;
+                print(
+                    f,
+                    &images,
+                    IMAGE_HEADER,
+                    images.iter().map(image_row).collect(),
+                )?;
             }
             Cmd::Show { digest } => {
                 let image = client.image(&org, &digest).await?;
-                let findings = image["vulnerabilities"].as_array().cloned().unwrap_or_default();
+                let findings = image["vulnerabilities"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 print(
                     f,
                     &image,

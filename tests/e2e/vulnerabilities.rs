@@ -84,12 +84,17 @@ fn serve(dir: &Path, db: &Path, database_url: Option<&str>) -> Server {
     let port = free_port();
     let log = dir.join("serve.log");
     let mut cmd = dockwatch();
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.join("data"))
-        .arg("--db")
-        .arg(db)
-        .args(["--advisory-poll", "200ms"])
-        .env("DOCKWATCH_BOOTSTRAP_TOKEN", TOKEN);
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+    ])
+    .arg(dir.join("data"))
+    .arg("--db")
+    .arg(db)
+    .args(["--advisory-poll", "200ms"])
+    .env("DOCKWATCH_BOOTSTRAP_TOKEN", TOKEN);
     if let Some(url) = database_url {
         cmd.args(["--database-url", url]);
     }
@@ -200,10 +205,7 @@ fn run_story(database_url: Option<&str>) {
         let bad = json!({"id": "BAD-1", "modified": "2023-01-01T00:00:00Z",
                          "affected": [{"package": {"ecosystem": "npm", "name": "x"},
                                        "ranges": [{"type": "ECOSYSTEM", "events": "nope"}]}]});
-        let result = api
-            .import_advisories(json!([dsa, bad]))
-            .await
-            .unwrap();
+        let result = api.import_advisories(json!([dsa, bad])).await.unwrap();
         assert_eq!(result["added"], 1, "{result}");
         assert_eq!(result["skipped"], 1, "{result}");
         let skipped = &result["skipped_records"][0];
@@ -310,7 +312,10 @@ fn run_story(database_url: Option<&str>) {
         assert_eq!(d["fixed_version"], "4.17.21");
     });
     let shown = ok(cli(&["image", "show", &digest]), "image show");
-    assert!(shown.contains("GHSA-35jh-r3h4-6jhm") && shown.contains("4.17.21"), "{shown}");
+    assert!(
+        shown.contains("GHSA-35jh-r3h4-6jhm") && shown.contains("4.17.21"),
+        "{shown}"
+    );
     let listed = ok(cli(&["image", "list"]), "image list");
     assert!(listed.contains("registry.example/app:1.0"), "{listed}");
 }

@@ -21,7 +21,12 @@ async fn fixture(with_db: bool) -> (Router, tempfile::TempDir) {
     })
     .await
     .unwrap();
-    assert!(store.bootstrap(OWNER, "owner@example.com", "default").await.unwrap());
+    assert!(
+        store
+            .bootstrap(OWNER, "owner@example.com", "default")
+            .await
+            .unwrap()
+    );
     let config = ServerConfig {
         advisory_db: with_db.then(|| dir.path().join("advisories")),
         ..ServerConfig::default()
@@ -39,8 +44,13 @@ async fn call(app: &Router, method: &str, uri: &str, body: Option<String>) -> (S
         .unwrap();
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// A CycloneDX SBOM with one npm package.
@@ -62,10 +72,19 @@ async fn bad_images_get_400_naming_the_parameter_and_store_nothing() {
     let (app, _dir) = fixture(true).await;
     let images = "/api/v1/orgs/default/images";
     let cases = [
-        (json!({"sbom": cyclonedx("4.17.20"), "digest": "sha256:XYZ"}), "digest"),
+        (
+            json!({"sbom": cyclonedx("4.17.20"), "digest": "sha256:XYZ"}),
+            "digest",
+        ),
         (json!({"sbom": {"hello": "world"}}), "sbom"),
-        (json!({"sbom": {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": 3}]}}), "sbom"),
-        (json!({"sbom": cyclonedx("4.17.20"), "digets": "x"}), "digets"),
+        (
+            json!({"sbom": {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": 3}]}}),
+            "sbom",
+        ),
+        (
+            json!({"sbom": cyclonedx("4.17.20"), "digets": "x"}),
+            "digets",
+        ),
         (json!({"digest": "sha256:00"}), "sbom"),
     ];
     for (body, expected) in cases {
@@ -77,7 +96,13 @@ async fn bad_images_get_400_naming_the_parameter_and_store_nothing() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{err}");
     let (s, list) = call(&app, "GET", images, None).await;
     assert_eq!((s, list), (StatusCode::OK, json!([])));
-    let (s, _) = call(&app, "GET", &format!("{images}/sha256:{}", "0".repeat(64)), None).await;
+    let (s, _) = call(
+        &app,
+        "GET",
+        &format!("{images}/sha256:{}", "0".repeat(64)),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -85,7 +110,13 @@ async fn bad_images_get_400_naming_the_parameter_and_store_nothing() {
 async fn an_indexed_sbom_is_matched_then_re_evaluated_by_an_import() {
     let (app, _dir) = fixture(true).await;
     let images = "/api/v1/orgs/default/images";
-    let (s, image) = call(&app, "POST", images, Some(json!({"sbom": cyclonedx("4.17.20")}).to_string())).await;
+    let (s, image) = call(
+        &app,
+        "POST",
+        images,
+        Some(json!({"sbom": cyclonedx("4.17.20")}).to_string()),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{image}");
     assert_eq!(image["reference"], "registry.example/web:2.0");
     assert_eq!(image["findings"], 0);
@@ -101,10 +132,22 @@ async fn an_indexed_sbom_is_matched_then_re_evaluated_by_an_import() {
         "database_specific": {"severity": "HIGH"},
         "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
                       "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "4.17.21"}]}]}]});
-    let (s, result) = call(&app, "POST", "/api/v1/advisories/import", Some(advisory.to_string())).await;
+    let (s, result) = call(
+        &app,
+        "POST",
+        "/api/v1/advisories/import",
+        Some(advisory.to_string()),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{result}");
     assert_eq!(result["reevaluation"]["new_findings"], 1, "{result}");
-    let (_, vulns) = call(&app, "GET", &format!("{images}/{digest}/vulnerabilities"), None).await;
+    let (_, vulns) = call(
+        &app,
+        "GET",
+        &format!("{images}/{digest}/vulnerabilities"),
+        None,
+    )
+    .await;
     assert_eq!(vulns[0]["advisory"], "GHSA-35jh-r3h4-6jhm", "{vulns}");
     assert_eq!(vulns[0]["severity"], "high");
 
@@ -116,9 +159,17 @@ async fn an_indexed_sbom_is_matched_then_re_evaluated_by_an_import() {
         Some(json!({"sbom": cyclonedx("4.17.21"), "digest": digest}).to_string()),
     )
     .await;
-    assert_eq!((s, image["findings"].clone()), (StatusCode::OK, json!(0)), "{image}");
+    assert_eq!(
+        (s, image["findings"].clone()),
+        (StatusCode::OK, json!(0)),
+        "{image}"
+    );
     let (s, status) = call(&app, "GET", "/api/v1/advisories", None).await;
-    assert_eq!((s, status["advisories"].clone()), (StatusCode::OK, json!(1)), "{status}");
+    assert_eq!(
+        (s, status["advisories"].clone()),
+        (StatusCode::OK, json!(1)),
+        "{status}"
+    );
     let (s, _) = call(&app, "DELETE", &format!("{images}/{digest}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 }
@@ -128,7 +179,10 @@ async fn without_an_advisory_database_imports_are_refused_and_images_still_store
     let (app, _dir) = fixture(false).await;
     let (s, err) = call(&app, "POST", "/api/v1/advisories/import", Some("[]".into())).await;
     assert_eq!(s, StatusCode::CONFLICT, "{err}");
-    assert!(err["error"]["message"].as_str().unwrap().contains("--db"), "{err}");
+    assert!(
+        err["error"]["message"].as_str().unwrap().contains("--db"),
+        "{err}"
+    );
     let (s, image) = call(
         &app,
         "POST",
@@ -136,5 +190,9 @@ async fn without_an_advisory_database_imports_are_refused_and_images_still_store
         Some(json!({"sbom": cyclonedx("4.17.20")}).to_string()),
     )
     .await;
-    assert_eq!((s, image["findings"].clone()), (StatusCode::CREATED, json!(0)), "{image}");
+    assert_eq!(
+        (s, image["findings"].clone()),
+        (StatusCode::CREATED, json!(0)),
+        "{image}"
+    );
 }

@@ -290,9 +290,8 @@ impl Store {
                  WHERE (p.ecosystem, p.name) IN (VALUES {})",
                 placeholders(chunk.len(), 2, 1)
             );
-            let mut q = sqlx::query_as::<_, (String, String, String, String, String, String, String)>(
-                &sql,
-            );
+            let mut q =
+                sqlx::query_as::<_, (String, String, String, String, String, String, String)>(&sql);
             for (ecosystem, name) in chunk {
                 q = q.bind(ecosystem).bind(name);
             }
@@ -411,7 +410,12 @@ impl Store {
     }
 
     /// Deletes a stored image with its packages and findings; records `image.deleted`.
-    pub async fn delete_image(&self, actor: &Actor, org: &Org, current: &ImageRecord) -> Result<()> {
+    pub async fn delete_image(
+        &self,
+        actor: &Actor,
+        org: &Org,
+        current: &ImageRecord,
+    ) -> Result<()> {
         let mut w = self.write(actor).await?;
         for table in ["image_findings", "image_packages"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE image_id = $1"))
@@ -473,24 +477,18 @@ impl Store {
                     );
                     events += 1;
                 }
+                // Multi-row inserts; a finding already stored (by a concurrent index) is not
+                // returned, so it is not announced again.
+                let inserted = insert_new_findings(w.conn(), &image.image_id, &image.new).await?;
                 for n in image.new {
-                    // A finding already stored (written by a concurrent index) is not new.
-                    let exists: Option<i64> = sqlx::query_scalar(
-                        "SELECT first_seen_ms FROM image_findings WHERE image_id = $1 AND advisory_id = $2 AND package_ref = $3",
-                    )
-                    .bind(&image.image_id)
-                    .bind(&n.finding.advisory_id)
-                    .bind(&n.finding.package_ref)
-                    .fetch_optional(w.conn())
-                    .await?;
-                    if exists.is_some() {
-                        continue;
+                    let key = (n.finding.advisory_id.clone(), n.finding.package_ref.clone());
+                    if inserted.contains(&key) {
+                        w.record(
+                            Change::new(&org_id, VULNERABILITY_NEW, t(), n.sentence)
+                                .details(n.details),
+                        );
+                        events += 1;
                     }
-                    insert_finding(w.conn(), &image.image_id, &n.finding).await?;
-                    w.record(
-                        Change::new(&org_id, VULNERABILITY_NEW, t(), n.sentence).details(n.details),
-                    );
-                    events += 1;
                 }
                 sqlx::query("UPDATE images SET evaluated_ms = $1 WHERE id = $2")
                     .bind(now)
@@ -529,6 +527,37 @@ async fn insert_packages(
         q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Inserts findings, skipping those already stored; returns the (advisory, package ref) pairs
+/// actually inserted.
+async fn insert_new_findings(
+    conn: &mut sqlx::AnyConnection,
+    image_id: &str,
+    findings: &[FindingChange],
+) -> Result<std::collections::HashSet<(String, String)>> {
+    let mut inserted = std::collections::HashSet::new();
+    for chunk in findings.chunks(CHUNK / 6) {
+        let sql = format!(
+            "INSERT INTO image_findings (image_id, advisory_id, package_ref, severity, finding, first_seen_ms) \
+             VALUES {} ON CONFLICT (image_id, advisory_id, package_ref) DO NOTHING \
+             RETURNING advisory_id, package_ref",
+            placeholders(chunk.len(), 6, 1)
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for n in chunk {
+            let f = &n.finding;
+            q = q
+                .bind(image_id)
+                .bind(&f.advisory_id)
+                .bind(&f.package_ref)
+                .bind(&f.severity)
+                .bind(&f.finding)
+                .bind(f.first_seen_ms);
+        }
+        inserted.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(inserted)
 }
 
 async fn insert_finding(

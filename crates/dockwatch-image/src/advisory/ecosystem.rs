@@ -58,11 +58,7 @@ pub fn canonical(ecosystem: &str) -> std::borrow::Cow<'_, str> {
 fn suse_release(product: &str) -> Option<String> {
     let words: Vec<&str> = product.split_whitespace().collect();
     let is_number = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.');
-    let (i, number) = words
-        .iter()
-        .enumerate()
-        .rev()
-        .find(|(_, w)| is_number(w))?;
+    let (i, number) = words.iter().enumerate().rev().find(|(_, w)| is_number(w))?;
     if number.contains('.') {
         return Some((*number).to_owned());
     }
@@ -323,24 +319,41 @@ mod tests {
 
     #[test]
     fn red_hat_and_suse_streams_fold_into_releases() {
-        assert_eq!(canonical("Red Hat:enterprise_linux:9::appstream"), "Red Hat:9");
+        assert_eq!(
+            canonical("Red Hat:enterprise_linux:9::appstream"),
+            "Red Hat:9"
+        );
         assert_eq!(canonical("Red Hat:rhel_eus:8.6::baseos"), "Red Hat:8");
-        assert_eq!(canonical("SUSE:Linux Enterprise Server 15 SP5"), "SUSE:15.5");
+        assert_eq!(
+            canonical("SUSE:Linux Enterprise Server 15 SP5"),
+            "SUSE:15.5"
+        );
         assert_eq!(
             canonical("SUSE:Linux Enterprise Module for Basesystem 15 SP5"),
             "SUSE:15.5"
         );
         assert_eq!(canonical("SUSE:Linux Enterprise Server 12"), "SUSE:12.0");
-        assert_eq!(canonical("SUSE:Linux Enterprise Micro 5.5"), "SUSE:Micro 5.5");
+        assert_eq!(
+            canonical("SUSE:Linux Enterprise Micro 5.5"),
+            "SUSE:Micro 5.5"
+        );
         assert_eq!(canonical("openSUSE:Leap 15.5"), "openSUSE:Leap 15.5");
         assert_eq!(canonical("Debian:12"), "Debian:12");
-        let p = package(PackageType::Rpm, "openssl", "1:3.0.7-24.el9", "pkg:rpm/redhat/openssl@1:3.0.7-24.el9");
+        let p = package(
+            PackageType::Rpm,
+            "openssl",
+            "1:3.0.7-24.el9",
+            "pkg:rpm/redhat/openssl@1:3.0.7-24.el9",
+        );
         let eco = |id: &str, v: &str| lookup_key(Some(&distro(id, v)), &p).unwrap().ecosystems;
         assert_eq!(eco("rhel", "9.3"), ["Red Hat:9"]);
         assert_eq!(eco("sles", "15.5"), ["SUSE:15.5"]);
         assert_eq!(eco("sles", "12"), ["SUSE:12.0"]);
         assert_eq!(eco("opensuse-leap", "15.5"), ["openSUSE:Leap 15.5"]);
-        assert_eq!(eco("opensuse-tumbleweed", "20240101"), ["openSUSE:Tumbleweed"]);
+        assert_eq!(
+            eco("opensuse-tumbleweed", "20240101"),
+            ["openSUSE:Tumbleweed"]
+        );
         assert_eq!(eco("sle-micro", "5.5"), ["SUSE:Micro 5.5"]);
     }
 

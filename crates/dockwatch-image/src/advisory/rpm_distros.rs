@@ -18,15 +18,30 @@ fn record(id: &str, ecosystem: &str, name: &str, fixed: &str) -> serde_json::Val
 fn db() -> (tempfile::TempDir, AdvisoryDb) {
     let dir = tempfile::tempdir().unwrap();
     let records = [
-        record("RHSA-2024:0310", "Red Hat:enterprise_linux:9::baseos", "openssl", "1:3.0.7-25.el9_3"),
-        record("RHSA-2023:9999", "Red Hat:enterprise_linux:8::baseos", "openssl", "1:1.1.1k-12.el8_9"),
+        record(
+            "RHSA-2024:0310",
+            "Red Hat:enterprise_linux:9::baseos",
+            "openssl",
+            "1:3.0.7-25.el9_3",
+        ),
+        record(
+            "RHSA-2023:9999",
+            "Red Hat:enterprise_linux:8::baseos",
+            "openssl",
+            "1:1.1.1k-12.el8_9",
+        ),
         record(
             "SUSE-SU-2024:0432-1",
             "SUSE:Linux Enterprise Module for Basesystem 15 SP5",
             "openssl-3",
             "3.0.8-150500.5.14.1",
         ),
-        record("openSUSE-SU-2024:0001-1", "openSUSE:Leap 15.5", "openssl-3", "3.0.8-150500.5.20.1"),
+        record(
+            "openSUSE-SU-2024:0001-1",
+            "openSUSE:Leap 15.5",
+            "openssl-3",
+            "3.0.8-150500.5.20.1",
+        ),
     ];
     let files = dir.path().join("osv");
     std::fs::create_dir_all(&files).unwrap();
@@ -80,13 +95,22 @@ fn ids(db: &AdvisoryDb, id: &str, version_id: &str, package: Package) -> Vec<Str
 fn red_hat_streams_match_the_release_with_rpm_versions() {
     let (_dir, db) = db();
     let libs = |v: &str| rpm("openssl-libs", v, "openssl");
-    assert_eq!(ids(&db, "rhel", "9.3", libs("1:3.0.7-24.el9")), ["RHSA-2024:0310"]);
+    assert_eq!(
+        ids(&db, "rhel", "9.3", libs("1:3.0.7-24.el9")),
+        ["RHSA-2024:0310"]
+    );
     // The fixed build, and a later one: `el9_3` sorts after `el9`, epochs decide first.
     assert!(ids(&db, "rhel", "9.3", libs("1:3.0.7-25.el9_3")).is_empty());
     assert!(ids(&db, "rhel", "9.4", libs("1:3.0.7-27.el9")).is_empty());
-    assert!(ids(&db, "rhel", "9.3", libs("2:1.0.0-1.el9")).is_empty(), "a higher epoch wins");
+    assert!(
+        ids(&db, "rhel", "9.3", libs("2:1.0.0-1.el9")).is_empty(),
+        "a higher epoch wins"
+    );
     // RHEL 8 packages only meet RHEL 8 streams.
-    assert_eq!(ids(&db, "rhel", "8.9", libs("1:1.1.1k-9.el8_7")), ["RHSA-2023:9999"]);
+    assert_eq!(
+        ids(&db, "rhel", "8.9", libs("1:1.1.1k-9.el8_7")),
+        ["RHSA-2023:9999"]
+    );
 }
 
 #[test]
@@ -108,7 +132,10 @@ fn suse_products_fold_into_the_release_and_opensuse_stays_apart() {
         ["SUSE-SU-2024:0432-1"]
     );
     assert!(ids(&db, "sles", "15.5", openssl("3.0.8-150500.5.14.1")).is_empty());
-    assert!(ids(&db, "sles", "15.4", openssl("3.0.8-150500.5.8.1")).is_empty(), "SP4 is another release");
+    assert!(
+        ids(&db, "sles", "15.4", openssl("3.0.8-150500.5.8.1")).is_empty(),
+        "SP4 is another release"
+    );
     assert_eq!(
         ids(&db, "opensuse-leap", "15.5", openssl("3.0.8-150500.5.14.1")),
         ["openSUSE-SU-2024:0001-1"],

@@ -352,12 +352,10 @@ impl AdvisoryDb {
                         .iter()
                         .chain(previous.iter().flat_map(|p| &p.affected))
                     {
-                        summary
-                            .changed_packages
-                            .insert((
-                                canonical(&a.ecosystem).into_owned(),
-                                normalize_name(&a.ecosystem, &a.name),
-                            ));
+                        summary.changed_packages.insert((
+                            canonical(&a.ecosystem).into_owned(),
+                            normalize_name(&a.ecosystem, &a.name),
+                        ));
                     }
                     upsert
                         .execute(params![advisory.id, modified, withdrawn, body, source])

@@ -130,9 +130,9 @@ pub fn decode(document: &[u8]) -> Result<(Sbom, String), IndexError> {
 
 /// Checks an image digest: `sha256:` and 64 lowercase hex digits.
 pub fn check_digest(digest: &str) -> Result<(), IndexError> {
-    let ok = digest
-        .strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    let ok = digest.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    });
     if ok {
         Ok(())
     } else {
@@ -241,10 +241,19 @@ mod tests {
             version_id: Some("12".into()),
             ..Default::default()
         };
-        let rows = package_rows(Some(&distro), &[deb("libssl3", "openssl"), deb("openssl", "openssl")]);
+        let rows = package_rows(
+            Some(&distro),
+            &[deb("libssl3", "openssl"), deb("openssl", "openssl")],
+        );
         let keys: Vec<_> = rows
             .iter()
-            .map(|r| (r.ecosystem.as_str(), r.name.as_str(), r.package_ref.as_str()))
+            .map(|r| {
+                (
+                    r.ecosystem.as_str(),
+                    r.name.as_str(),
+                    r.package_ref.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             keys,
@@ -253,7 +262,10 @@ mod tests {
                 ("Debian:12", "openssl", "pkg:deb/debian/openssl@1.0-1"),
             ]
         );
-        assert!(package_rows(None, &[deb("bash", "bash")]).is_empty(), "no release, no key");
+        assert!(
+            package_rows(None, &[deb("bash", "bash")]).is_empty(),
+            "no release, no key"
+        );
     }
 
     #[test]

@@ -31,7 +31,11 @@ pub struct Advisories {
 }
 
 /// What identifies a version of the database file on disk.
-pub(crate) type FileStamp = (std::time::SystemTime, u64, Option<(std::time::SystemTime, u64)>);
+pub(crate) type FileStamp = (
+    std::time::SystemTime,
+    u64,
+    Option<(std::time::SystemTime, u64)>,
+);
 
 impl Advisories {
     /// Opens (creating if needed) the database in `dir`.
@@ -105,7 +109,13 @@ pub fn changed_keys(old: &AdvisoryDb, new: &AdvisoryDb) -> BTreeSet<(String, Str
         let mut s: Vec<(String, usize, i64)> = db
             .candidates(ecosystem, name)
             .iter()
-            .map(|c| (c.advisory.id.clone(), c.affected, c.advisory.modified_micros()))
+            .map(|c| {
+                (
+                    c.advisory.id.clone(),
+                    c.affected,
+                    c.advisory.modified_micros(),
+                )
+            })
             .collect();
         s.sort();
         s

@@ -70,7 +70,9 @@ pub fn group(hits: Vec<PackageHit>) -> BTreeMap<String, ImageWork> {
             Ok(p) => {
                 work.packages.insert(hit.package_ref, p);
             }
-            Err(e) => tracing::warn!(package = %hit.package_ref, error = %e, "Unreadable stored package; skipped."),
+            Err(e) => {
+                tracing::warn!(package = %hit.package_ref, error = %e, "Unreadable stored package; skipped.")
+            }
         }
     }
     images
@@ -91,8 +93,7 @@ pub fn diff(
     for (image_id, work) in images {
         stats.packages += work.packages.len();
         let packages: Vec<Package> = work.packages.values().cloned().collect();
-        let report =
-            dockwatch_image::matcher::match_packages(db, work.distro.as_ref(), &packages)?;
+        let report = dockwatch_image::matcher::match_packages(db, work.distro.as_ref(), &packages)?;
         let mut current: BTreeMap<(String, String), Finding> = BTreeMap::new();
         for f in report.findings {
             current

@@ -35,7 +35,10 @@ pub async fn check_once(store: &Store, advisories: &Arc<Advisories>) -> Result<b
     let Some(keys) = changed else {
         return Ok(false);
     };
-    tracing::info!(keys = keys.len(), "The advisory database changed on disk; re-evaluating.");
+    tracing::info!(
+        keys = keys.len(),
+        "The advisory database changed on disk; re-evaluating."
+    );
     if !keys.is_empty() {
         super::reevaluate::reevaluate(store, advisories, &keys)
             .await

@@ -78,7 +78,10 @@ fn unavailable() -> ApiError {
 /// The advisory database's status.
 #[utoipa::path(get, path = "/api/v1/advisories", tag = "advisories", security(("token" = ["member"])),
     responses((status = 200, body = AdvisoryStatus), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn status(State(state): State<AppState>, _who: Principal) -> ApiResult<Json<AdvisoryStatus>> {
+pub async fn status(
+    State(state): State<AppState>,
+    _who: Principal,
+) -> ApiResult<Json<AdvisoryStatus>> {
     let advisories = state.advisories.clone().ok_or_else(unavailable)?;
     let status = tokio::task::spawn_blocking(move || advisories.read(|db| db.status()))
         .await
@@ -95,10 +98,11 @@ pub async fn status(State(state): State<AppState>, _who: Principal) -> ApiResult
 /// Reads the body: one OSV record (JSON object) or an array of them. A malformed record is
 /// skipped with a warning naming its position and field; the others are imported.
 pub fn read_body(bytes: &[u8]) -> ApiResult<ImportBatch> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
-        field: Some("body".into()),
-        message: format!("request body: not JSON: {e}"),
-    })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+            field: Some("body".into()),
+            message: format!("request body: not JSON: {e}"),
+        })?;
     let records: Vec<(String, serde_json::Value)> = match value {
         serde_json::Value::Array(items) => items
             .into_iter()
@@ -210,5 +214,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(status))
         .routes(routes!(import))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_ADVISORY_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            MAX_ADVISORY_BODY_BYTES,
+        ))
 }

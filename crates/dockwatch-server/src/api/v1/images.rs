@@ -206,9 +206,7 @@ pub async fn create(
     let a = org_access(&state, &who, &org, Role::Editor).await?;
     let body = body.map_err(|_| ApiError::BadRequest {
         field: Some("body".into()),
-        message: format!(
-            "request body: unreadable or larger than {MAX_SBOM_BODY_BYTES} bytes"
-        ),
+        message: format!("request body: unreadable or larger than {MAX_SBOM_BODY_BYTES} bytes"),
     })?;
     let req: IndexImage = parse_json(&body)?;
     let bad = |e: index::IndexError| ApiError::BadRequest {
@@ -225,9 +223,9 @@ pub async fn create(
     let prepared = tokio::task::spawn_blocking(move || {
         let (sbom, kind) = index::decode(&document)?;
         match &advisories {
-            Some(adv) => adv.read(|db| {
-                index::prepare(Some(db), &sbom, kind, req.digest, req.reference, now)
-            }),
+            Some(adv) => {
+                adv.read(|db| index::prepare(Some(db), &sbom, kind, req.digest, req.reference, now))
+            }
             None => index::prepare(None, &sbom, kind, req.digest, req.reference, now),
         }
     })
@@ -287,7 +285,9 @@ pub async fn vulnerabilities(
     let a = org_access(&state, &who, &org, Role::Member).await?;
     let record = state.store.image(&a.org.id, &digest).await?;
     let findings = state.store.image_findings(&record.id).await?;
-    Ok(Json(findings.into_iter().filter_map(finding_view).collect()))
+    Ok(Json(
+        findings.into_iter().filter_map(finding_view).collect(),
+    ))
 }
 
 /// The stored SBOM, as Dockwatch JSON.
