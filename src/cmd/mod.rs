@@ -6,6 +6,7 @@ pub mod client;
 pub mod db;
 pub mod events;
 pub mod fleet;
+pub mod image;
 pub mod member;
 pub mod org;
 pub mod repo;
@@ -85,6 +86,8 @@ pub enum Command {
     Events(events::Args),
     /// Manage alert channels, rules and deliveries.
     Alert(alert::Args),
+    /// Index image SBOMs on a server and see their current vulnerabilities.
+    Image(image::Args),
 }
 
 /// Runs the chosen command.
@@ -103,6 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(args) => token::run(args),
         Command::Events(args) => events::run(args),
         Command::Alert(args) => alert::run(args),
+        Command::Image(args) => image::run(args),
     }
 }
 

@@ -68,6 +68,17 @@ pub struct Args {
     /// How often activity logs are checkpointed and pruned (`10m`, `1h`) [default: 10m].
     #[arg(long, env = "DOCKWATCH_CHECKPOINT_INTERVAL", value_parser = humantime::parse_duration)]
     checkpoint_interval: Option<std::time::Duration>,
+    /// The advisory database stored SBOMs are matched against (`dockwatch db import --db DIR`
+    /// fills it too) [default: DATA_DIR/advisories].
+    #[arg(long, env = "DOCKWATCH_DB")]
+    db: Option<PathBuf>,
+    /// The organization whose owners may import advisories through the API
+    /// [default: the bootstrap organization].
+    #[arg(long, env = "DOCKWATCH_ADVISORY_ADMIN_ORG")]
+    advisory_admin_org: Option<String>,
+    /// How often to check the advisory database for imports by other processes (`30s`, `5m`).
+    #[arg(long, env = "DOCKWATCH_ADVISORY_POLL", value_parser = humantime::parse_duration)]
+    advisory_poll: Option<std::time::Duration>,
 }
 
 /// The `--config` file: the same settings as the flags (secrets stay in env vars).
@@ -86,6 +97,10 @@ struct ConfigFile {
     fleet_stale_after: Option<std::time::Duration>,
     #[serde(default, with = "humantime_serde_opt")]
     fleet_sweep_every: Option<std::time::Duration>,
+    db: Option<PathBuf>,
+    advisory_admin_org: Option<String>,
+    #[serde(default, with = "humantime_serde_opt")]
+    advisory_poll: Option<std::time::Duration>,
 }
 
 /// Durations in the config file are written as on the command line (`24h`).
@@ -145,7 +160,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             redact(url)
         );
     }
+    let bootstrap_org = args
+        .bootstrap_org
+        .or(file.bootstrap_org)
+        .unwrap_or_else(|| "default".into());
+    let advisory_db = args
+        .db
+        .or(file.db)
+        .unwrap_or_else(|| store_config.data_dir.join("advisories"));
     let server_config = ServerConfig {
+        advisory_db: Some(advisory_db),
+        advisory_admin_org: args
+            .advisory_admin_org
+            .or(file.advisory_admin_org)
+            .unwrap_or_else(|| bootstrap_org.clone()),
+        advisory_poll: args
+            .advisory_poll
+            .or(file.advisory_poll)
+            .unwrap_or(std::time::Duration::from_secs(30)),
         listen,
         dns_resolver: args.dns_resolver.or(file.dns_resolver),
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
@@ -165,10 +197,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or(std::time::Duration::from_secs(60)),
         ..ServerConfig::default()
     };
-    let bootstrap_org = args
-        .bootstrap_org
-        .or(file.bootstrap_org)
-        .unwrap_or_else(|| "default".into());
+
     let bootstrap_email = args
         .bootstrap_email
         .or(file.bootstrap_email)

@@ -13,3 +13,4 @@ mod image;
 mod lang_hostile;
 mod lang_image;
 mod scan;
+mod vulnerabilities;

@@ -8,6 +8,7 @@ mod alerts;
 mod error;
 pub mod events;
 mod fleet;
+mod images;
 pub mod types;
 
 pub use error::ClientError;

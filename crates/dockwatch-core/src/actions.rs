@@ -171,6 +171,26 @@ pub const ACTIONS: &[ActionInfo] = &[
         "New vulnerability",
         "A vulnerability newly affects an analyzed image (advisory, severity and package in the details).",
     ),
+    a(
+        "image.vulnerability.resolved",
+        "Vulnerability resolved",
+        "A vulnerability no longer affects an analyzed image (its advisory was withdrawn or changed).",
+    ),
+    a(
+        "image.indexed",
+        "Image indexed",
+        "An image's SBOM was stored for continuous vulnerability evaluation (digest in the details).",
+    ),
+    a(
+        "image.deleted",
+        "Image deleted",
+        "A stored image SBOM and its findings were deleted.",
+    ),
+    a(
+        "advisories.imported",
+        "Advisories imported",
+        "Advisories were imported into the server's database (counts in the details).",
+    ),
     // Tokens.
     a(
         "token.created",

@@ -19,6 +19,7 @@ pub mod limiter;
 pub mod openapi;
 pub mod telemetry;
 pub mod token_cache;
+pub mod vuln;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -54,6 +55,12 @@ pub struct ServerConfig {
     pub fleet_stale_after: Duration,
     /// How often the fleet sweep looks for silent machines (policy changes wake it at once).
     pub fleet_sweep_every: Duration,
+    /// The advisory database folder stored SBOMs are matched against; none: no matching.
+    pub advisory_db: Option<std::path::PathBuf>,
+    /// The organization whose owners may import advisories (the instance's admins).
+    pub advisory_admin_org: String,
+    /// How often the advisory database file is checked for imports by other processes.
+    pub advisory_poll: Duration,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +77,9 @@ impl Default for ServerConfig {
             checkpoint_every: activity_log_job::DEFAULT_EVERY,
             fleet_stale_after: Duration::from_secs(24 * 3600),
             fleet_sweep_every: Duration::from_secs(60),
+            advisory_db: None,
+            advisory_admin_org: "default".into(),
+            advisory_poll: Duration::from_secs(30),
         }
     }
 }
@@ -93,6 +103,8 @@ pub struct AppState {
     pub alert_context: dockwatch_alert::ChannelContext,
     /// Seals alert channel settings.
     pub seal_key: alert::seal::SealKey,
+    /// The advisory database, when one is configured.
+    pub advisories: Option<Arc<vuln::Advisories>>,
 }
 
 impl AppState {
@@ -106,7 +118,15 @@ impl AppState {
             total_timeout: Duration::from_secs(10),
             ..Default::default()
         };
+        let advisories = match &config.advisory_db {
+            Some(dir) => Some(
+                vuln::Advisories::open(dir)
+                    .map_err(|e| format!("opening the advisory database: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(Self {
+            advisories,
             alert_context,
             seal_key: config.seal_key.clone(),
             store: store.with_checkpoint_key(config.checkpoint_key.clone()),
@@ -157,6 +177,9 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     let worker = alert::worker::spawn(state.clone());
     let activity_log = activity_log_job::spawn(state.clone());
     let sweeper = fleet_sweep::spawn(state.clone());
+    let watcher = state.advisories.clone().map(|advisories| {
+        vuln::watch::spawn(store.clone(), advisories, state.config.advisory_poll)
+    });
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -164,6 +187,9 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     worker.abort();
     activity_log.abort();
     sweeper.abort();
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
     store.close().await;
     Ok(())
 }

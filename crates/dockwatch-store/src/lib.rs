@@ -22,6 +22,7 @@ mod fleet_judge;
 pub mod fleet_machines;
 pub mod fleet_report;
 pub mod fleet_sweep;
+pub mod images;
 pub mod members;
 pub mod orgs;
 pub mod repos;

@@ -41,6 +41,11 @@ const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0005_activity_log_retention.sql"),
     },
     Migration {
+        version: 6,
+        name: "vulnerabilities",
+        sql: include_str!("../migrations/sqlite/0006_vulnerabilities.sql"),
+    },
+    Migration {
         version: 7,
         name: "fleet_status",
         sql: include_str!("../migrations/sqlite/0007_fleet_status.sql"),
@@ -72,6 +77,11 @@ const POSTGRES: &[Migration] = &[
         version: 5,
         name: "activity_log_retention",
         sql: include_str!("../migrations/postgres/0005_activity_log_retention.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "vulnerabilities",
+        sql: include_str!("../migrations/postgres/0006_vulnerabilities.sql"),
     },
     Migration {
         version: 7,

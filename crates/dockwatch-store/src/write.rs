@@ -113,6 +113,11 @@ impl WriteTx<'_> {
         &self.actor
     }
 
+    /// Whether any change was recorded (a transaction without one cannot commit).
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
     /// Records a change; its event is appended at commit.
     pub fn record(&mut self, change: Change) {
         self.changes.push(change);

@@ -22,6 +22,54 @@ pub fn base(ecosystem: &str) -> &str {
     ecosystem.split(':').next().unwrap_or(ecosystem)
 }
 
+/// The ecosystem an advisory is indexed under: most are their own, but Red Hat and SUSE write
+/// one ecosystem per product stream (`Red Hat:enterprise_linux:9::appstream`,
+/// `SUSE:Linux Enterprise Server 15 SP5`, `SUSE:Linux Enterprise Module for Basesystem 15 SP5`)
+/// where an image only knows its release (`rhel` 9.3, `sles` 15.5). Those fold into one
+/// ecosystem per release (`Red Hat:9`, `SUSE:15.5`, `SUSE:Micro 5.5`), the key
+/// [`lookup_key`] gives such an image's packages. openSUSE's (`openSUSE:Leap 15.5`,
+/// `openSUSE:Tumbleweed`) already name a release and stay as they are.
+pub fn canonical(ecosystem: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    match ecosystem.split_once(':') {
+        Some(("Red Hat", rest)) => {
+            // `<product>:<version>[:<...>]`: the release is the major of the version part.
+            let version = rest.split(':').nth(1).unwrap_or("");
+            let major: String = version.chars().take_while(char::is_ascii_digit).collect();
+            if major.is_empty() {
+                Cow::Borrowed(ecosystem)
+            } else {
+                Cow::Owned(format!("Red Hat:{major}"))
+            }
+        }
+        Some(("SUSE", product)) => match suse_release(product) {
+            Some(release) if product.contains("Micro") => {
+                Cow::Owned(format!("SUSE:Micro {release}"))
+            }
+            Some(release) => Cow::Owned(format!("SUSE:{release}")),
+            None => Cow::Borrowed(ecosystem),
+        },
+        _ => Cow::Borrowed(ecosystem),
+    }
+}
+
+/// `15 SP5` → `15.5`, `15` → `15.0`, `5.5` → `5.5`: the last number (and service pack) of a
+/// SUSE product name.
+fn suse_release(product: &str) -> Option<String> {
+    let words: Vec<&str> = product.split_whitespace().collect();
+    let is_number = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let (i, number) = words.iter().enumerate().rev().find(|(_, w)| is_number(w))?;
+    if number.contains('.') {
+        return Some((*number).to_owned());
+    }
+    let pack = words
+        .get(i + 1)
+        .and_then(|w| w.strip_prefix("SP"))
+        .filter(|n| is_number(n))
+        .unwrap_or("0");
+    Some(format!("{number}.{pack}"))
+}
+
 /// The name as stored in the index: case and separators folded where the ecosystem says
 /// names are equal (PEP 503 for PyPI; NuGet, Packagist and Alpine are case-insensitive).
 pub fn normalize_name(ecosystem: &str, name: &str) -> String {
@@ -188,6 +236,16 @@ fn os_ecosystems(
         (PackageType::Apk, "alpine") => vec![format!("Alpine:v{major_minor}")],
         (PackageType::Apk, "wolfi") => vec!["Wolfi".into()],
         (PackageType::Apk, "chainguard") => vec!["Chainguard".into()],
+        (PackageType::Rpm, "rhel") => vec![format!("Red Hat:{major}")],
+        (PackageType::Rpm, "sles" | "sled" | "sles_sap" | "sle_hpc") => {
+            let minor = version.split('.').nth(1).unwrap_or("0");
+            vec![format!("SUSE:{major}.{minor}")]
+        }
+        (PackageType::Rpm, "sle-micro" | "sl-micro") => vec![format!("SUSE:Micro {major_minor}")],
+        (PackageType::Rpm, "opensuse-leap" | "opensuse") => {
+            vec![format!("openSUSE:Leap {major_minor}")]
+        }
+        (PackageType::Rpm, "opensuse-tumbleweed") => vec!["openSUSE:Tumbleweed".into()],
         (PackageType::Rpm, "rocky") => vec![format!("Rocky Linux:{major}")],
         (PackageType::Rpm, "almalinux") => vec![format!("AlmaLinux:{major}")],
         (PackageType::Rpm, "mageia") => vec![format!("Mageia:{major}")],
@@ -257,6 +315,46 @@ mod tests {
             version_id: Some(version.into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn red_hat_and_suse_streams_fold_into_releases() {
+        assert_eq!(
+            canonical("Red Hat:enterprise_linux:9::appstream"),
+            "Red Hat:9"
+        );
+        assert_eq!(canonical("Red Hat:rhel_eus:8.6::baseos"), "Red Hat:8");
+        assert_eq!(
+            canonical("SUSE:Linux Enterprise Server 15 SP5"),
+            "SUSE:15.5"
+        );
+        assert_eq!(
+            canonical("SUSE:Linux Enterprise Module for Basesystem 15 SP5"),
+            "SUSE:15.5"
+        );
+        assert_eq!(canonical("SUSE:Linux Enterprise Server 12"), "SUSE:12.0");
+        assert_eq!(
+            canonical("SUSE:Linux Enterprise Micro 5.5"),
+            "SUSE:Micro 5.5"
+        );
+        assert_eq!(canonical("openSUSE:Leap 15.5"), "openSUSE:Leap 15.5");
+        assert_eq!(canonical("Debian:12"), "Debian:12");
+        let p = package(
+            PackageType::Rpm,
+            "openssl",
+            "1:3.0.7-24.el9",
+            "pkg:rpm/redhat/openssl@1:3.0.7-24.el9",
+        );
+        let eco = |id: &str, v: &str| lookup_key(Some(&distro(id, v)), &p).unwrap().ecosystems;
+        assert_eq!(eco("rhel", "9.3"), ["Red Hat:9"]);
+        assert_eq!(eco("sles", "15.5"), ["SUSE:15.5"]);
+        assert_eq!(eco("sles", "12"), ["SUSE:12.0"]);
+        assert_eq!(eco("opensuse-leap", "15.5"), ["openSUSE:Leap 15.5"]);
+        assert_eq!(
+            eco("opensuse-tumbleweed", "20240101"),
+            ["openSUSE:Tumbleweed"]
+        );
+        assert_eq!(eco("sle-micro", "5.5"), ["SUSE:Micro 5.5"]);
     }
 
     #[test]

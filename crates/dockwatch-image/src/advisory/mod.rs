@@ -67,4 +67,6 @@ pub enum DbError {
 #[cfg(test)]
 mod claircore_cases;
 #[cfg(test)]
+mod rpm_distros;
+#[cfg(test)]
 mod verdicts;

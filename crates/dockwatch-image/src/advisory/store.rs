@@ -5,7 +5,7 @@
 //! database fully updated. KEV and EPSS rows are read on demand, for findings only.
 
 use super::DbError;
-use super::ecosystem::normalize_name;
+use super::ecosystem::{canonical, normalize_name};
 use super::epss::EpssScore;
 use super::import::ImportBatch;
 use super::kev::KevEntry;
@@ -182,7 +182,7 @@ impl AdvisoryDb {
             let advisory = Arc::new(advisory);
             for (i, affected) in advisory.affected.iter().enumerate() {
                 let list = index
-                    .entry(affected.ecosystem.clone())
+                    .entry(canonical(&affected.ecosystem).into_owned())
                     .or_default()
                     .entry(normalize_name(&affected.ecosystem, &affected.name))
                     .or_default();
@@ -352,9 +352,10 @@ impl AdvisoryDb {
                         .iter()
                         .chain(previous.iter().flat_map(|p| &p.affected))
                     {
-                        summary
-                            .changed_packages
-                            .insert((a.ecosystem.clone(), normalize_name(&a.ecosystem, &a.name)));
+                        summary.changed_packages.insert((
+                            canonical(&a.ecosystem).into_owned(),
+                            normalize_name(&a.ecosystem, &a.name),
+                        ));
                     }
                     upsert
                         .execute(params![advisory.id, modified, withdrawn, body, source])

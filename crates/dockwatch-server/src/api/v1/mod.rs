@@ -1,6 +1,7 @@
 //! API v1: one module per resource, each with its `routes()`; the OpenAPI document is collected
 //! from the same calls, so it cannot drift from the router.
 
+pub mod advisories;
 pub mod alerts;
 pub mod domains;
 pub mod events;
@@ -9,6 +10,7 @@ pub mod events_export;
 pub mod events_filter;
 pub mod events_verify;
 pub mod fleet;
+pub mod images;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -51,6 +53,8 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(events_actions::routes())
         .merge(events_export::routes())
         .merge(alerts::routes())
+        .merge(images::routes())
+        .merge(advisories::routes())
 }
 
 /// The v1 router, with authentication checked before any handler or extractor runs.
