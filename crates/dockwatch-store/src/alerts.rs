@@ -152,8 +152,12 @@ pub fn alert_event(e: &Event, org: &str) -> AlertEvent {
     }
 }
 
-/// Called by the mutation hook for each appended event, inside its transaction: one outbox row
-/// per channel of every matching rule. Returns how many rows it queued.
+/// Events held back by a rule's throttle (they go out in the window's summary), since start.
+pub static THROTTLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Called by the mutation hook for each appended event, inside its transaction: for every
+/// matching rule and each of its channels, a delivery of its own, a place in the rule's digest,
+/// or (over the rule's throttle) a place in the window's summary. Returns how many it queued.
 pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &Event) -> Result<usize> {
     if event.org_id.is_empty() {
         return Ok(0);
@@ -166,7 +170,8 @@ pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &Event) -> Result<u
         return Ok(0);
     }
     let alert = alert_event(event, "");
-    let mut channels: Vec<String> = Vec::new();
+    let now = now_ms();
+    let mut queued = 0;
     for (spec,) in specs {
         let Ok(rule) = serde_json::from_str::<RuleSpec>(&spec)
             .map_err(|e| e.to_string())
@@ -174,28 +179,185 @@ pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &Event) -> Result<u
         else {
             continue;
         };
-        if rule.matches(&alert) {
-            channels.extend(rule.spec().channels.iter().cloned());
+        if !rule.matches(&alert) {
+            continue;
+        }
+        for channel_id in &rule.spec().channels {
+            route(conn, &rule, channel_id, event, now).await?;
+            queued += 1;
         }
     }
-    channels.sort();
-    channels.dedup();
-    let now = now_ms();
-    let event_ids = serde_json::json!([event.id]).to_string();
-    for channel_id in &channels {
+    Ok(queued)
+}
+
+/// Queues `event` for `channel_id` as `rule` says: in a digest, in a throttle summary, or alone.
+async fn route(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    channel_id: &str,
+    event: &Event,
+    now: i64,
+) -> Result<()> {
+    let spec = rule.spec();
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    if let Some(end) = rule.digest_window_end(at) {
+        // A digest is already one delivery per window: the throttle does not apply to it.
+        let end_ms = end.unix_timestamp() * 1000;
+        let id = Delivery::id_for_batch(channel_id, &[&format!("digest:{}:{end_ms}", spec.id)]);
+        return add_to_batch(conn, &id, channel_id, event, end_ms, now).await;
+    }
+    if let Some(t) = spec.throttle {
+        let window_ms = i64::try_from(t.window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let start = now.div_euclid(window_ms) * window_ms;
+        if !throttle_admits(conn, &spec.id, channel_id, start, i64::from(t.max)).await? {
+            THROTTLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let id =
+                Delivery::id_for_batch(channel_id, &[&format!("throttled:{}:{start}", spec.id)]);
+            return add_to_batch(conn, &id, channel_id, event, start + window_ms, now).await;
+        }
+    }
+    insert_single(conn, channel_id, event, now).await
+}
+
+async fn insert_single(
+    conn: &mut AnyConnection,
+    channel_id: &str,
+    event: &Event,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO alert_outbox (id, org_id, channel_id, event_ids, status, next_attempt_ms, created_ms) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(Delivery::id_for_event(channel_id, &event.id))
+    .bind(&event.org_id)
+    .bind(channel_id)
+    .bind(serde_json::json!([event.id]).to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts a send in the rule × channel's current window; false (and a suppression counted) when
+/// the window is full. Atomic on both backends: the conditional UPDATE takes the row's lock.
+async fn throttle_admits(
+    conn: &mut AnyConnection,
+    rule_id: &str,
+    channel_id: &str,
+    window_start_ms: i64,
+    max: i64,
+) -> Result<bool> {
+    sqlx::query(
+        "DELETE FROM alert_throttle WHERE rule_id = $1 AND channel_id = $2 AND window_start_ms < $3",
+    )
+    .bind(rule_id)
+    .bind(channel_id)
+    .bind(window_start_ms)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO alert_throttle (rule_id, channel_id, window_start_ms, sent, suppressed) \
+         VALUES ($1, $2, $3, 0, 0) ON CONFLICT (rule_id, channel_id, window_start_ms) DO NOTHING",
+    )
+    .bind(rule_id)
+    .bind(channel_id)
+    .bind(window_start_ms)
+    .execute(&mut *conn)
+    .await?;
+    let admitted = sqlx::query(
+        "UPDATE alert_throttle SET sent = sent + 1 \
+         WHERE rule_id = $1 AND channel_id = $2 AND window_start_ms = $3 AND sent < $4",
+    )
+    .bind(rule_id)
+    .bind(channel_id)
+    .bind(window_start_ms)
+    .bind(max)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if !admitted {
         sqlx::query(
-            "INSERT INTO alert_outbox (id, org_id, channel_id, event_ids, status, next_attempt_ms, created_ms) \
-             VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (id) DO NOTHING",
+            "UPDATE alert_throttle SET suppressed = suppressed + 1 \
+             WHERE rule_id = $1 AND channel_id = $2 AND window_start_ms = $3",
         )
-        .bind(Delivery::id_for_event(channel_id, &event.id))
-        .bind(&event.org_id)
+        .bind(rule_id)
         .bind(channel_id)
-        .bind(&event_ids)
-        .bind(now)
+        .bind(window_start_ms)
         .execute(&mut *conn)
         .await?;
     }
-    Ok(channels.len())
+    Ok(admitted)
+}
+
+/// Adds `event` to the batch delivery `id` (a digest or a throttle summary) due at `due_ms`,
+/// creating it if needed. If the batch has already gone (servers whose clocks disagree), the
+/// event goes alone rather than being lost.
+async fn add_to_batch(
+    conn: &mut AnyConnection,
+    id: &str,
+    channel_id: &str,
+    event: &Event,
+    due_ms: i64,
+    now: i64,
+) -> Result<()> {
+    let inserted = sqlx::query(
+        "INSERT INTO alert_outbox (id, org_id, channel_id, event_ids, status, next_attempt_ms, created_ms) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&event.org_id)
+    .bind(channel_id)
+    .bind(serde_json::json!([event.id]).to_string())
+    .bind(due_ms)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(());
+    }
+    let lock = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let row: Option<(String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT event_ids, status, attempts FROM alert_outbox WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some((ids, status, 0)) if status == "pending" => {
+            let mut ids: Vec<String> = serde_json::from_str(&ids).unwrap_or_default();
+            if !ids.contains(&event.id) {
+                ids.push(event.id.clone());
+            }
+            sqlx::query("UPDATE alert_outbox SET event_ids = $1 WHERE id = $2")
+                .bind(serde_json::to_string(&ids).unwrap_or_default())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+        _ => insert_single(conn, channel_id, event, now).await,
+    }
+}
+
+/// Outbox rows by state, for the queue-depth gauge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxDepth {
+    /// Pending, due now and not leased.
+    pub due: i64,
+    /// Pending and claimed by a worker.
+    pub leased: i64,
+    /// Pending, due later (retries, digests, waiting breakers).
+    pub scheduled: i64,
+    /// Dead-lettered.
+    pub dead: i64,
 }
 
 impl Store {
@@ -305,8 +467,8 @@ impl Store {
         spec.id = new_id();
         Rule::new(spec.clone()).map_err(|e| {
             StoreError::Invalid(dockwatch_core::org::Invalid {
-                field: "rule".into(),
-                message: e.to_string(),
+                field: e.setting,
+                message: e.message,
             })
         })?;
         let created_ms = now_ms();
@@ -518,6 +680,48 @@ impl Store {
             format!("queued delivery {id} again"),
         ));
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// The outbox by state, over all organizations.
+    pub async fn outbox_depth(&self) -> Result<OutboxDepth> {
+        let now = now_ms();
+        let (due, leased, scheduled, dead): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT \
+             COALESCE(SUM(CASE WHEN status = 'pending' AND lease_until_ms <= $1 AND next_attempt_ms <= $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'pending' AND lease_until_ms > $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'pending' AND lease_until_ms <= $1 AND next_attempt_ms > $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) \
+             FROM alert_outbox WHERE status IN ('pending', 'dead')",
+        )
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(OutboxDepth {
+            due,
+            leased,
+            scheduled,
+            dead,
+        })
+    }
+
+    /// Puts a claimed row back without counting the attempt (its endpoint's circuit breaker is
+    /// open): due again at `until_ms`. Ignored if the row was claimed again since.
+    pub async fn postpone_delivery(&self, row: &OutboxRow, until_ms: i64) -> Result<()> {
+        let _guard = match self.backend() {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        };
+        sqlx::query(
+            "UPDATE alert_outbox SET attempts = attempts - 1, next_attempt_ms = $1, lease_until_ms = 0, \
+             first_attempt_ms = CASE WHEN attempts = 1 THEN NULL ELSE first_attempt_ms END \
+             WHERE id = $2 AND attempts = $3 AND status = 'pending'",
+        )
+        .bind(until_ms)
+        .bind(&row.id)
+        .bind(row.attempts)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

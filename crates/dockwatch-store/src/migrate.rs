@@ -35,6 +35,11 @@ const SQLITE: &[Migration] = &[
         name: "alerts",
         sql: include_str!("../migrations/sqlite/0004_alerts.sql"),
     },
+    Migration {
+        version: 8,
+        name: "alert_throttle",
+        sql: include_str!("../migrations/sqlite/0008_alert_throttle.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -57,6 +62,11 @@ const POSTGRES: &[Migration] = &[
         version: 4,
         name: "alerts",
         sql: include_str!("../migrations/postgres/0004_alerts.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "alert_throttle",
+        sql: include_str!("../migrations/postgres/0008_alert_throttle.sql"),
     },
 ];
 

@@ -29,6 +29,22 @@ pub struct ChannelView {
     pub config: serde_json::Value,
     /// Creation time (RFC 3339).
     pub created_at: String,
+    /// The circuit breaker of the endpoint it sends to (this server's view).
+    pub breaker: BreakerView,
+}
+
+/// An endpoint's circuit breaker: `open` after consecutive failures, deliveries wait (their
+/// attempts are not used up) until one probe goes (`half-open`); a success closes it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BreakerView {
+    /// `closed`, `open` or `half-open`.
+    pub state: String,
+    /// Scheme, host and port it guards, once the channel has sent.
+    pub endpoint: Option<String>,
+    /// Consecutive retriable failures.
+    pub consecutive_failures: u32,
+    /// While open: when the probe may go (RFC 3339).
+    pub open_until: Option<String>,
 }
 
 /// A new channel.
@@ -73,8 +89,23 @@ pub struct RuleView {
     pub min_severity: Option<String>,
     /// Only events about this team.
     pub team: Option<String>,
+    /// At most `max` deliveries per channel in each fixed `window_secs` window; the rest go in
+    /// one summary when the window ends.
+    pub throttle: Option<ThrottleView>,
+    /// Matching events are sent as one digest per channel every this many minutes.
+    pub digest_minutes: Option<u32>,
     /// Creation time (RFC 3339).
     pub created_at: String,
+}
+
+/// A rule's throttle.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleView {
+    /// Deliveries allowed per window and channel (at least 1).
+    pub max: u32,
+    /// The window, in seconds (at least 1).
+    pub window_secs: u64,
 }
 
 /// A new rule.
@@ -97,6 +128,12 @@ pub struct CreateRule {
     /// Only events about this team.
     #[serde(default)]
     pub team: Option<String>,
+    /// At most `max` deliveries per channel per `window_secs`; the rest are summarised.
+    #[serde(default)]
+    pub throttle: Option<ThrottleView>,
+    /// Send one digest per channel every this many minutes instead of each event.
+    #[serde(default)]
+    pub digest_minutes: Option<u32>,
 }
 
 /// One delivery and its state.
@@ -147,6 +184,18 @@ fn channel_view(state: &AppState, c: &AlertChannel) -> ChannelView {
         kind: c.kind.clone(),
         config,
         created_at: time(c.created_ms),
+        breaker: breaker_view(state.alert_health.status(&c.id)),
+    }
+}
+
+fn breaker_view(b: crate::alert::health::BreakerStatus) -> BreakerView {
+    BreakerView {
+        state: b.state.to_owned(),
+        endpoint: b.endpoint,
+        consecutive_failures: b.consecutive_failures,
+        open_until: b
+            .open_until
+            .map(|t| time(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0))),
     }
 }
 
@@ -298,6 +347,11 @@ fn rule_view(
         repository: s.repository.clone(),
         min_severity: s.min_severity.map(|m| m.as_str().to_owned()),
         team: s.team.clone(),
+        throttle: s.throttle.map(|t| ThrottleView {
+            max: t.max,
+            window_secs: t.window_secs,
+        }),
+        digest_minutes: s.digest_minutes,
         created_at: time(created_ms),
     }
 }
@@ -332,6 +386,8 @@ pub async fn create_rule(
         "repository": body.repository,
         "min_severity": body.min_severity,
         "team": body.team,
+        "throttle": body.throttle,
+        "digest_minutes": body.digest_minutes,
     });
     let spec: RuleSpec =
         serde_json::from_value(spec).map_err(|e| ApiError::field("rule", e.to_string()))?;
