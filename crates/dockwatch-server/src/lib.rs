@@ -43,6 +43,12 @@ pub struct ServerConfig {
     pub seal_key: alert::seal::SealKey,
     /// Stop retrying an alert delivery this long after its first attempt.
     pub alert_dead_letter_after: Duration,
+    /// The wait between an alert delivery's attempts.
+    pub alert_backoff: dockwatch_alert::Backoff,
+    /// Consecutive retriable failures that open an endpoint's circuit breaker.
+    pub alert_breaker_threshold: u32,
+    /// How long an open breaker holds deliveries before one probe goes.
+    pub alert_breaker_open_for: Duration,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +61,9 @@ impl Default for ServerConfig {
             allow_private_targets: false,
             seal_key: alert::seal::SealKey::generate(),
             alert_dead_letter_after: Duration::from_secs(24 * 3600),
+            alert_backoff: dockwatch_alert::Backoff::default(),
+            alert_breaker_threshold: 5,
+            alert_breaker_open_for: Duration::from_secs(30),
         }
     }
 }
@@ -76,6 +85,8 @@ pub struct AppState {
     pub alert_context: dockwatch_alert::ChannelContext,
     /// Seals alert channel settings.
     pub seal_key: alert::seal::SealKey,
+    /// Alert endpoints' circuit breakers.
+    pub alert_health: Arc<alert::health::ChannelHealth>,
 }
 
 impl AppState {
@@ -89,8 +100,13 @@ impl AppState {
             total_timeout: Duration::from_secs(10),
             ..Default::default()
         };
+        let alert_health = Arc::new(alert::health::ChannelHealth::new(
+            config.alert_breaker_threshold,
+            config.alert_breaker_open_for,
+        ));
         Ok(Self {
             alert_context,
+            alert_health,
             seal_key: config.seal_key.clone(),
             store,
             config: Arc::new(config),

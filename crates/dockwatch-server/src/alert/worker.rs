@@ -4,10 +4,9 @@
 //! At-least-once: a row claimed by a process that dies keeps its lease until it expires, then is
 //! claimed again and sent with the same delivery id.
 
+use super::metrics;
 use crate::AppState;
-use dockwatch_alert::{
-    Backoff, Channel, ChannelConfig, DeadLetterPolicy, Delivery, Next, build, next_step,
-};
+use dockwatch_alert::{Channel, ChannelConfig, DeadLetterPolicy, Delivery, Next, build, next_step};
 use dockwatch_store::alerts::{AttemptLog, AttemptResult, OutboxRow, alert_event};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -72,7 +71,7 @@ async fn channel_for(
     state: &AppState,
     cache: &ChannelCache,
     channel_id: &str,
-) -> Result<Option<Arc<dyn Channel>>, String> {
+) -> Result<Option<(&'static str, Arc<dyn Channel>)>, String> {
     let Some(stored) = state
         .store
         .alert_channel_by_id(channel_id)
@@ -85,14 +84,14 @@ async fn channel_for(
     if let Some((sealed, ch)) = cache.get(channel_id)
         && *sealed == stored.config
     {
-        return Ok(Some(ch.clone()));
+        return Ok(Some((ch.kind().as_str(), ch.clone())));
     }
     let config = open_config(state, &stored.config)?;
     let ch: Arc<dyn Channel> = Arc::from(
         build(&config, &state.alert_context).map_err(|e| format!("channel settings: {e}"))?,
     );
     cache.insert(channel_id.to_owned(), (stored.config, ch.clone()));
-    Ok(Some(ch))
+    Ok(Some((ch.kind().as_str(), ch)))
 }
 
 /// Decrypts and parses a channel's stored settings.
@@ -104,12 +103,16 @@ pub fn open_config(state: &AppState, sealed: &str) -> Result<ChannelConfig, Stri
     serde_json::from_str(&plain).map_err(|e| format!("channel settings: {e}"))
 }
 
+fn ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 async fn deliver(state: &AppState, cache: &ChannelCache, row: &OutboxRow) -> Result<(), String> {
     let store = &state.store;
-    let channel = match channel_for(state, cache, &row.channel_id).await {
+    let (kind, channel) = match channel_for(state, cache, &row.channel_id).await {
         Ok(Some(ch)) => ch,
-        Ok(None) => return dead(state, row, "the channel was removed").await,
-        Err(e) => return dead(state, row, &e).await,
+        Ok(None) => return dead(state, row, "other", "the channel was removed").await,
+        Err(e) => return dead(state, row, "other", &e).await,
     };
     let org = store
         .orgs_by_id(&row.org_id)
@@ -127,7 +130,21 @@ async fn deliver(state: &AppState, cache: &ChannelCache, row: &OutboxRow) -> Res
         .map(|e| alert_event(e, &org))
         .collect();
     if events.is_empty() {
-        return dead(state, row, "its events are gone").await;
+        return dead(state, row, kind, "its events are gone").await;
+    }
+    // After this point the attempt is made and recorded: a half-open breaker's probe must
+    // report back, or the endpoint would stay half-open.
+    let endpoint = channel.endpoint();
+    if let Err(until) =
+        state
+            .alert_health
+            .allow(&row.channel_id, &endpoint, OffsetDateTime::now_utc())
+    {
+        metrics::breaker_wait(kind);
+        return store
+            .postpone_delivery(row, ms(until))
+            .await
+            .map_err(|e| e.to_string());
     }
     let attempt = u32::try_from(row.attempts.max(1)).unwrap_or(u32::MAX);
     let delivery = Delivery {
@@ -137,24 +154,29 @@ async fn deliver(state: &AppState, cache: &ChannelCache, row: &OutboxRow) -> Res
     };
     let outcome = channel.deliver(&delivery).await;
     let now = OffsetDateTime::now_utc();
+    state.alert_health.record(&endpoint, &outcome.decision, now);
     let first = at(row.first_attempt_ms.unwrap_or(row.next_attempt_ms));
     let next = next_step(
         &outcome.decision,
         attempt,
         first,
         now,
-        &Backoff::default(),
+        &state.config.alert_backoff,
         &DeadLetterPolicy {
             max_age: state.config.alert_dead_letter_after,
         },
         &mut rand::thread_rng(),
     );
-    let result = match next {
-        Next::Delivered => AttemptResult::Delivered,
-        Next::RetryAt(t) => AttemptResult::RetryAt((t.unix_timestamp_nanos() / 1_000_000) as i64),
-        Next::DeadLetter { reason } => AttemptResult::Dead(reason),
+    let (result, counted) = match next {
+        Next::Delivered => (AttemptResult::Delivered, metrics::Outcome::Delivered),
+        Next::RetryAt(t) => (AttemptResult::RetryAt(ms(t)), metrics::Outcome::Retry),
+        Next::DeadLetter { reason } => (AttemptResult::Dead(reason), metrics::Outcome::Dead),
     };
-    count(&result);
+    metrics::attempt(kind, counted, outcome.latency);
+    if counted == metrics::Outcome::Delivered {
+        let queued_for = ms(now).saturating_sub(row.created_ms).max(0);
+        metrics::delivered_after(kind, Duration::from_millis(queued_for as u64));
+    }
     let log = AttemptLog {
         status: outcome.status.map(i64::from),
         latency_ms: outcome.latency.as_millis() as i64,
@@ -166,9 +188,9 @@ async fn deliver(state: &AppState, cache: &ChannelCache, row: &OutboxRow) -> Res
         .map_err(|e| e.to_string())
 }
 
-async fn dead(state: &AppState, row: &OutboxRow, reason: &str) -> Result<(), String> {
+async fn dead(state: &AppState, row: &OutboxRow, kind: &str, reason: &str) -> Result<(), String> {
     let result = AttemptResult::Dead(reason.to_owned());
-    count(&result);
+    metrics::finished(kind, metrics::Outcome::Dead);
     let log = AttemptLog {
         status: None,
         latency_ms: 0,
@@ -179,20 +201,4 @@ async fn dead(state: &AppState, row: &OutboxRow, reason: &str) -> Result<(), Str
         .finish_delivery(row, &log, &result)
         .await
         .map_err(|e| e.to_string())
-}
-
-/// Deliveries by outcome since start, for `/metrics`.
-pub static DELIVERED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-/// Failed attempts to be retried.
-pub static RETRIED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-/// Dead-lettered deliveries.
-pub static DEAD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-fn count(result: &AttemptResult) {
-    use std::sync::atomic::Ordering::Relaxed;
-    match result {
-        AttemptResult::Delivered => DELIVERED.fetch_add(1, Relaxed),
-        AttemptResult::RetryAt(_) => RETRIED.fetch_add(1, Relaxed),
-        AttemptResult::Dead(_) => DEAD.fetch_add(1, Relaxed),
-    };
 }
