@@ -2,6 +2,7 @@
 
 mod agent;
 mod alerts;
+mod alerts_cli;
 mod cli;
 mod db;
 mod fleet;

@@ -440,6 +440,33 @@ impl Store {
         Ok(row.map(channel))
     }
 
+    /// Replaces a channel's sealed settings after a secret rotation, recorded in the log.
+    pub async fn rotate_alert_channel_secret(
+        &self,
+        actor: &Actor,
+        c: &AlertChannel,
+        sealed_config: &str,
+        summary: &str,
+    ) -> Result<AlertChannel> {
+        let mut tx = self.write(actor).await?;
+        sqlx::query("UPDATE alert_channels SET config = $1 WHERE id = $2")
+            .bind(sealed_config)
+            .bind(&c.id)
+            .execute(tx.conn())
+            .await?;
+        tx.record(Change::new(
+            &c.org_id,
+            "alert.channel.secret_rotated",
+            target("alert-channel", &c.id, &c.name),
+            format!("{summary} of alert channel {}", c.name),
+        ));
+        tx.commit().await?;
+        Ok(AlertChannel {
+            config: sealed_config.to_owned(),
+            ..c.clone()
+        })
+    }
+
     /// Removes a channel; rules that sent only to it are left sending nowhere for it.
     pub async fn delete_alert_channel(&self, actor: &Actor, c: &AlertChannel) -> Result<()> {
         let mut tx = self.write(actor).await?;

@@ -274,6 +274,89 @@ pub async fn delete_channel(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A secret rotation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// The new secret (webhook signing secret, Splunk HEC token, Sentinel client secret). A
+    /// webhook keeps its current secret as `previous_secret`, so both sign until `finish`.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Webhook: drop `previous_secret`, ending the rotation.
+    #[serde(default)]
+    pub finish: bool,
+}
+
+/// Rotates a channel's secret: a webhook signs with both secrets until the rotation finishes.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/alerts/channels/{channel}/rotate-secret", tag = "alerts", security(("token" = ["editor"])),
+    params(("org" = String, Path, description = "Organization name"), ("channel" = String, Path, description = "Channel name")),
+    request_body = RotateSecret,
+    responses((status = 200, body = ChannelView), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, channel)): Path<(String, String)>,
+    raw: JsonBody,
+) -> ApiResult<Json<ChannelView>> {
+    let a = org_access(&state, &who, &org, Role::Editor).await?;
+    let body: RotateSecret = raw.parse()?;
+    let c = state.store.alert_channel(&a.org.id, &channel).await?;
+    let config =
+        crate::alert::worker::open_config(&state, &c.config).map_err(ApiError::Internal)?;
+    let mut value = serde_json::to_value(&config).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let key = match config.kind() {
+        dockwatch_alert::ChannelKind::Webhook => "secret",
+        dockwatch_alert::ChannelKind::SplunkHec => "token",
+        dockwatch_alert::ChannelKind::Sentinel => "client_secret",
+        other => {
+            return Err(ApiError::field(
+                "secret",
+                format!("a {} channel has no secret to rotate", other.as_str()),
+            ));
+        }
+    };
+    let webhook = key == "secret";
+    let summary = match (body.secret, body.finish) {
+        (Some(_), true) => {
+            return Err(ApiError::field(
+                "finish",
+                "give either a new secret or finish, not both",
+            ));
+        }
+        (None, false) => {
+            return Err(ApiError::field("secret", "give the new secret (or finish)"));
+        }
+        (None, true) if !webhook => {
+            return Err(ApiError::field(
+                "finish",
+                "only webhook channels keep a previous secret",
+            ));
+        }
+        (None, true) => {
+            value["previous_secret"] = serde_json::Value::Null;
+            "finished the secret rotation"
+        }
+        (Some(new), false) => {
+            if webhook {
+                value["previous_secret"] = value[key].clone();
+            }
+            value[key] = serde_json::Value::String(new);
+            "rotated the secret"
+        }
+    };
+    let config: ChannelConfig =
+        serde_json::from_value(value).map_err(|e| ApiError::field("secret", e.to_string()))?;
+    config
+        .validate(&state.alert_context.policy)
+        .map_err(|e| ApiError::field("secret", e.to_string()))?;
+    let plain = serde_json::to_string(&config).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let c = state
+        .store
+        .rotate_alert_channel_secret(&who.actor, &c, &state.seal_key.seal(&plain), summary)
+        .await?;
+    Ok(Json(channel_view(&state, &c)))
+}
+
 /// Sends a synthetic `alert.test` event and reports the receiver's answer.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/alerts/channels/{channel}/test", tag = "alerts", security(("token" = ["editor"])),
     params(("org" = String, Path, description = "Organization name"), ("channel" = String, Path, description = "Channel name")),
@@ -495,6 +578,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_channels, create_channel))
         .routes(routes!(get_channel, delete_channel))
         .routes(routes!(test_channel))
+        .routes(routes!(rotate_secret))
         .routes(routes!(list_rules, create_rule))
         .routes(routes!(delete_rule))
         .routes(routes!(list_deliveries))
