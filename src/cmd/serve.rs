@@ -52,6 +52,10 @@ pub struct Args {
     /// [default: the key file `alerts.key` in the data directory, made at first start].
     #[arg(long, env = "DOCKWATCH_SECRETS_KEY", hide_env_values = true)]
     secrets_key: Option<String>,
+    /// Stop retrying an alert delivery this long after its first attempt and keep it for
+    /// manual redelivery (`30m`, `24h`).
+    #[arg(long, env = "DOCKWATCH_ALERT_DEAD_LETTER_AFTER", default_value = "24h", value_parser = humantime::parse_duration)]
+    alert_dead_letter_after: std::time::Duration,
 }
 
 /// The `--config` file: the same settings as the flags (secrets stay in env vars).
@@ -110,6 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         allow_private_targets: args.allow_private_targets,
         seal_key: seal_key(args.secrets_key.as_deref(), &store_config.data_dir)?,
+        alert_dead_letter_after: args.alert_dead_letter_after,
         ..ServerConfig::default()
     };
     let bootstrap_org = args

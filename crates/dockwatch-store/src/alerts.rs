@@ -347,6 +347,74 @@ async fn add_to_batch(
     }
 }
 
+/// What became of a claimed row, for [`Store::finish_deliveries`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    /// An attempt was made: log it and schedule what comes next.
+    Attempt {
+        /// The row as claimed.
+        row: OutboxRow,
+        /// The attempt.
+        log: AttemptLog,
+        /// What comes next.
+        result: AttemptResult,
+    },
+    /// No attempt (the endpoint's breaker is open): due again at `until_ms`, attempt not counted.
+    Postpone {
+        /// The row as claimed.
+        row: OutboxRow,
+        /// When it is due again.
+        until_ms: i64,
+    },
+}
+
+async fn record_attempt(
+    conn: &mut AnyConnection,
+    row: &OutboxRow,
+    log: &AttemptLog,
+    result: &AttemptResult,
+    now: i64,
+) -> Result<()> {
+    let (status, next, reason) = match result {
+        AttemptResult::Delivered => ("delivered", row.next_attempt_ms, None),
+        AttemptResult::RetryAt(at) => ("pending", *at, None),
+        AttemptResult::Dead(reason) => ("dead", row.next_attempt_ms, Some(reason.as_str())),
+    };
+    let decision = match result {
+        AttemptResult::Delivered => "delivered".to_owned(),
+        AttemptResult::RetryAt(_) => "retry".to_owned(),
+        AttemptResult::Dead(r) => format!("dead: {r}"),
+    };
+    sqlx::query(
+        "UPDATE alert_outbox SET status = $1, next_attempt_ms = $2, lease_until_ms = 0, last_status = $3, \
+         last_latency_ms = $4, last_excerpt = $5, reason = $6 WHERE id = $7 AND attempts = $8",
+    )
+    .bind(status)
+    .bind(next)
+    .bind(log.status)
+    .bind(log.latency_ms)
+    .bind(&log.excerpt)
+    .bind(reason)
+    .bind(&row.id)
+    .bind(row.attempts)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO alert_attempts (delivery_id, attempt, time_ms, status, latency_ms, excerpt, decision) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&row.id)
+    .bind(row.attempts)
+    .bind(now)
+    .bind(log.status)
+    .bind(log.latency_ms)
+    .bind(&log.excerpt)
+    .bind(decision)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Outbox rows by state, for the queue-depth gauge.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutboxDepth {
@@ -603,49 +671,45 @@ impl Store {
         log: &AttemptLog,
         result: &AttemptResult,
     ) -> Result<()> {
-        let now = now_ms();
-        let (status, next, reason) = match result {
-            AttemptResult::Delivered => ("delivered", row.next_attempt_ms, None),
-            AttemptResult::RetryAt(at) => ("pending", *at, None),
-            AttemptResult::Dead(reason) => ("dead", row.next_attempt_ms, Some(reason.as_str())),
-        };
-        let decision = match result {
-            AttemptResult::Delivered => "delivered".to_owned(),
-            AttemptResult::RetryAt(_) => "retry".to_owned(),
-            AttemptResult::Dead(r) => format!("dead: {r}"),
-        };
+        self.finish_deliveries(&[Finish::Attempt {
+            row: row.clone(),
+            log: log.clone(),
+            result: result.clone(),
+        }])
+        .await
+    }
+
+    /// Records what became of several claimed rows in one transaction (the worker's group
+    /// commit). Each is ignored if its row was claimed again since.
+    pub async fn finish_deliveries(&self, batch: &[Finish]) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
         let _guard = match self.backend() {
             Backend::Sqlite => Some(self.write_lock.lock().await),
             Backend::Postgres => None,
         };
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "UPDATE alert_outbox SET status = $1, next_attempt_ms = $2, lease_until_ms = 0, last_status = $3, \
-             last_latency_ms = $4, last_excerpt = $5, reason = $6 WHERE id = $7 AND attempts = $8",
-        )
-        .bind(status)
-        .bind(next)
-        .bind(log.status)
-        .bind(log.latency_ms)
-        .bind(&log.excerpt)
-        .bind(reason)
-        .bind(&row.id)
-        .bind(row.attempts)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO alert_attempts (delivery_id, attempt, time_ms, status, latency_ms, excerpt, decision) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&row.id)
-        .bind(row.attempts)
-        .bind(now)
-        .bind(log.status)
-        .bind(log.latency_ms)
-        .bind(&log.excerpt)
-        .bind(decision)
-        .execute(&mut *tx)
-        .await?;
+        let now = now_ms();
+        for finish in batch {
+            match finish {
+                Finish::Attempt { row, log, result } => {
+                    record_attempt(&mut tx, row, log, result, now).await?;
+                }
+                Finish::Postpone { row, until_ms } => {
+                    sqlx::query(
+                        "UPDATE alert_outbox SET attempts = attempts - 1, next_attempt_ms = $1, lease_until_ms = 0, \
+                         first_attempt_ms = CASE WHEN attempts = 1 THEN NULL ELSE first_attempt_ms END \
+                         WHERE id = $2 AND attempts = $3 AND status = 'pending'",
+                    )
+                    .bind(until_ms)
+                    .bind(&row.id)
+                    .bind(row.attempts)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -735,21 +799,11 @@ impl Store {
     /// Puts a claimed row back without counting the attempt (its endpoint's circuit breaker is
     /// open): due again at `until_ms`. Ignored if the row was claimed again since.
     pub async fn postpone_delivery(&self, row: &OutboxRow, until_ms: i64) -> Result<()> {
-        let _guard = match self.backend() {
-            Backend::Sqlite => Some(self.write_lock.lock().await),
-            Backend::Postgres => None,
-        };
-        sqlx::query(
-            "UPDATE alert_outbox SET attempts = attempts - 1, next_attempt_ms = $1, lease_until_ms = 0, \
-             first_attempt_ms = CASE WHEN attempts = 1 THEN NULL ELSE first_attempt_ms END \
-             WHERE id = $2 AND attempts = $3 AND status = 'pending'",
-        )
-        .bind(until_ms)
-        .bind(&row.id)
-        .bind(row.attempts)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.finish_deliveries(&[Finish::Postpone {
+            row: row.clone(),
+            until_ms,
+        }])
+        .await
     }
 
     /// Pending deliveries (the queue depth), over all organizations.
