@@ -64,7 +64,7 @@ enum ChannelCmd {
         #[arg(long)]
         name: String,
         #[command(flatten)]
-        settings: ChannelFlags,
+        settings: Box<ChannelFlags>,
     },
     /// List channels (secrets redacted) and their endpoints' circuit breakers.
     List,
@@ -366,7 +366,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     name,
                     settings,
                 } => {
-                    let config = channel_config(kind, settings)?;
+                    let config = channel_config(kind, *settings)?;
                     let c = client.create_alert_channel(&org, &name, config).await?;
                     done(f, &c, &format!("added {} channel {name}", text(&c, "kind")))?;
                 }

@@ -426,7 +426,7 @@ async fn throttles_and_digests_survive_a_restart(database_url: Option<&str>) {
         due <= hour_from_now && due.unix_timestamp() % 3600 == 0,
         "due when the window ends: {summary}"
     );
-    let text = metrics(&app).await;
+    let text = metrics(app).await;
     assert!(sample(&text, "dockwatch_alert_throttled_total") >= 3.0);
     // The digest of the three deletions (before and after the restart) arrives as one message
     // when its minute ends (two if the minute turned between them).
