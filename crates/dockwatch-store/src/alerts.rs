@@ -368,50 +368,72 @@ pub enum Finish {
     },
 }
 
-async fn record_attempt(
+/// Rows per multi-row statement when recording attempts (8 parameters each).
+const RECORD_CHUNK: usize = 100;
+
+/// Placeholders `($1, ..., $w), ($w+1, ...)` for `rows` rows of `width` values.
+fn placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Logs attempts and schedules what comes next: one UPDATE and one INSERT for all of them. A
+/// row claimed again since (its attempt count moved on) is left alone.
+async fn record_attempts(
     conn: &mut AnyConnection,
-    row: &OutboxRow,
-    log: &AttemptLog,
-    result: &AttemptResult,
+    batch: &[(&OutboxRow, &AttemptLog, &AttemptResult)],
     now: i64,
 ) -> Result<()> {
-    let (status, next, reason) = match result {
-        AttemptResult::Delivered => ("delivered", row.next_attempt_ms, None),
-        AttemptResult::RetryAt(at) => ("pending", *at, None),
-        AttemptResult::Dead(reason) => ("dead", row.next_attempt_ms, Some(reason.as_str())),
-    };
-    let decision = match result {
-        AttemptResult::Delivered => "delivered".to_owned(),
-        AttemptResult::RetryAt(_) => "retry".to_owned(),
-        AttemptResult::Dead(r) => format!("dead: {r}"),
-    };
-    sqlx::query(
-        "UPDATE alert_outbox SET status = $1, next_attempt_ms = $2, lease_until_ms = 0, last_status = $3, \
-         last_latency_ms = $4, last_excerpt = $5, reason = $6 WHERE id = $7 AND attempts = $8",
-    )
-    .bind(status)
-    .bind(next)
-    .bind(log.status)
-    .bind(log.latency_ms)
-    .bind(&log.excerpt)
-    .bind(reason)
-    .bind(&row.id)
-    .bind(row.attempts)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO alert_attempts (delivery_id, attempt, time_ms, status, latency_ms, excerpt, decision) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&row.id)
-    .bind(row.attempts)
-    .bind(now)
-    .bind(log.status)
-    .bind(log.latency_ms)
-    .bind(&log.excerpt)
-    .bind(decision)
-    .execute(&mut *conn)
-    .await?;
+    let update = format!(
+        "UPDATE alert_outbox SET status = v.column3, next_attempt_ms = v.column4, lease_until_ms = 0, \
+         last_status = v.column5, last_latency_ms = v.column6, last_excerpt = v.column7, reason = v.column8 \
+         FROM (VALUES {}) AS v WHERE alert_outbox.id = v.column1 AND alert_outbox.attempts = v.column2",
+        placeholders(batch.len(), 8)
+    );
+    let mut q = sqlx::query(&update);
+    for (row, log, result) in batch {
+        let (status, next, reason) = match result {
+            AttemptResult::Delivered => ("delivered", row.next_attempt_ms, None),
+            AttemptResult::RetryAt(at) => ("pending", *at, None),
+            AttemptResult::Dead(reason) => ("dead", row.next_attempt_ms, Some(reason.clone())),
+        };
+        q = q
+            .bind(row.id.clone())
+            .bind(row.attempts)
+            .bind(status)
+            .bind(next)
+            .bind(log.status)
+            .bind(log.latency_ms)
+            .bind(log.excerpt.clone())
+            .bind(reason);
+    }
+    q.execute(&mut *conn).await?;
+    let insert = format!(
+        "INSERT INTO alert_attempts (delivery_id, attempt, time_ms, status, latency_ms, excerpt, decision) VALUES {}",
+        placeholders(batch.len(), 7)
+    );
+    let mut q = sqlx::query(&insert);
+    for (row, log, result) in batch {
+        let decision = match result {
+            AttemptResult::Delivered => "delivered".to_owned(),
+            AttemptResult::RetryAt(_) => "retry".to_owned(),
+            AttemptResult::Dead(r) => format!("dead: {r}"),
+        };
+        q = q
+            .bind(row.id.clone())
+            .bind(row.attempts)
+            .bind(now)
+            .bind(log.status)
+            .bind(log.latency_ms)
+            .bind(log.excerpt.clone())
+            .bind(decision);
+    }
+    q.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -691,23 +713,30 @@ impl Store {
         };
         let mut tx = self.pool().begin().await?;
         let now = now_ms();
+        let attempts: Vec<_> = batch
+            .iter()
+            .filter_map(|f| match f {
+                Finish::Attempt { row, log, result } => Some((row, log, result)),
+                Finish::Postpone { .. } => None,
+            })
+            .collect();
+        // A few multi-row statements per batch rather than two per row: on PostgreSQL every
+        // statement is a round trip.
+        for chunk in attempts.chunks(RECORD_CHUNK) {
+            record_attempts(&mut tx, chunk, now).await?;
+        }
         for finish in batch {
-            match finish {
-                Finish::Attempt { row, log, result } => {
-                    record_attempt(&mut tx, row, log, result, now).await?;
-                }
-                Finish::Postpone { row, until_ms } => {
-                    sqlx::query(
-                        "UPDATE alert_outbox SET attempts = attempts - 1, next_attempt_ms = $1, lease_until_ms = 0, \
-                         first_attempt_ms = CASE WHEN attempts = 1 THEN NULL ELSE first_attempt_ms END \
-                         WHERE id = $2 AND attempts = $3 AND status = 'pending'",
-                    )
-                    .bind(until_ms)
-                    .bind(&row.id)
-                    .bind(row.attempts)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+            if let Finish::Postpone { row, until_ms } = finish {
+                sqlx::query(
+                    "UPDATE alert_outbox SET attempts = attempts - 1, next_attempt_ms = $1, lease_until_ms = 0, \
+                     first_attempt_ms = CASE WHEN attempts = 1 THEN NULL ELSE first_attempt_ms END \
+                     WHERE id = $2 AND attempts = $3 AND status = 'pending'",
+                )
+                .bind(until_ms)
+                .bind(&row.id)
+                .bind(row.attempts)
+                .execute(&mut *tx)
+                .await?;
             }
         }
         tx.commit().await?;
