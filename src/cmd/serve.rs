@@ -79,6 +79,10 @@ pub struct Args {
     /// How often to check the advisory database for imports by other processes (`30s`, `5m`).
     #[arg(long, env = "DOCKWATCH_ADVISORY_POLL", value_parser = humantime::parse_duration)]
     advisory_poll: Option<std::time::Duration>,
+    /// Stop retrying an alert delivery this long after its first attempt and keep it for
+    /// manual redelivery (`30m`, `24h`).
+    #[arg(long, env = "DOCKWATCH_ALERT_DEAD_LETTER_AFTER", default_value = "24h", value_parser = humantime::parse_duration)]
+    alert_dead_letter_after: std::time::Duration,
 }
 
 /// The `--config` file: the same settings as the flags (secrets stay in env vars).
@@ -195,6 +199,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .fleet_sweep_every
             .or(file.fleet_sweep_every)
             .unwrap_or(std::time::Duration::from_secs(60)),
+        alert_dead_letter_after: args.alert_dead_letter_after,
         ..ServerConfig::default()
     };
 

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const TOKEN: &str = "e2e-alerts-secret";
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub(crate) const TOKEN: &str = "e2e-alerts-secret";
+pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 const RECEIVER: &str = r#"
 import http.server, json, sys
@@ -29,7 +29,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 "#;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -49,7 +49,7 @@ fn ready(port: u16) -> bool {
 }
 
 /// A child process killed (SIGKILL) when dropped.
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -58,7 +58,7 @@ impl Drop for Proc {
     }
 }
 
-fn serve(data: &Path, port: u16) -> Proc {
+pub(crate) fn serve(data: &Path, port: u16) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
         .args(["serve", "--allow-private-targets", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
@@ -98,7 +98,7 @@ fn receiver(dir: &Path, port: u16) -> Proc {
     Proc(child)
 }
 
-fn cli(port: u16, args: &[&str]) -> String {
+pub(crate) fn cli(port: u16, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_dockwatch"))
         .args(args)
         .env("DOCKWATCH_SERVER", format!("http://127.0.0.1:{port}"))

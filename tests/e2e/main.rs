@@ -3,6 +3,7 @@
 mod activity_log;
 mod agent;
 mod alerts;
+mod alerts_cli;
 mod cli;
 mod console;
 mod db;

@@ -38,7 +38,8 @@ pub use channel::{Channel, ChannelConfig, ChannelContext, ChannelKind, Outcome, 
 pub use error::ConfigError;
 pub use event::{AlertEvent, Delivery, Severity};
 pub use retry::{
-    Backoff, Breakers, CircuitBreaker, DeadLetterPolicy, Next, RetryDecision, next_step,
+    Backoff, BreakerState, Breakers, CircuitBreaker, DeadLetterPolicy, Next, RetryDecision,
+    next_step,
 };
 pub use rule::{Dispatch, Rule, RuleEngine, RuleSpec};
 pub use secret::Secret;

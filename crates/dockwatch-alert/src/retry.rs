@@ -273,6 +273,11 @@ impl CircuitBreaker {
         }
     }
 
+    /// Consecutive retriable failures so far.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
     /// When deliveries may go again, if the breaker is open.
     pub fn open_until(&self) -> Option<OffsetDateTime> {
         match self.state {
@@ -334,6 +339,11 @@ impl Breakers {
     /// When `endpoint` may be tried again, if its breaker is open.
     pub fn open_until(&self, endpoint: &str) -> Option<OffsetDateTime> {
         self.by_endpoint.get(endpoint)?.open_until()
+    }
+
+    /// The breaker of `endpoint`, if it has seen an attempt.
+    pub fn breaker(&self, endpoint: &str) -> Option<&CircuitBreaker> {
+        self.by_endpoint.get(endpoint)
     }
 
     fn get(&mut self, endpoint: &str) -> &mut CircuitBreaker {

@@ -36,6 +36,26 @@ impl Client {
         .await
     }
 
+    /// Rotates a channel's secret (`{"secret": ...}`), or ends a webhook's rotation
+    /// (`{"finish": true}`).
+    pub async fn rotate_alert_channel_secret(
+        &self,
+        org: &str,
+        name: &str,
+        body: Value,
+    ) -> Result<Value> {
+        self.send(
+            Method::POST,
+            &format!(
+                "/api/v1/orgs/{}/alerts/channels/{}/rotate-secret",
+                seg(org),
+                seg(name)
+            ),
+            body,
+        )
+        .await
+    }
+
     /// Sends a test event through a channel; the receiver's answer.
     pub async fn test_alert_channel(&self, org: &str, name: &str) -> Result<Value> {
         self.send(

@@ -332,6 +332,11 @@ pub const ACTIONS: &[ActionInfo] = &[
         "An alert channel was removed.",
     ),
     a(
+        "alert.channel.secret_rotated",
+        "Channel secret rotated",
+        "A channel's signing secret was rotated or the rotation finished (never the secret).",
+    ),
+    a(
         "alert.rule.created",
         "Alert rule created",
         "An alert rule was added.",

@@ -61,6 +61,12 @@ pub struct ServerConfig {
     pub advisory_admin_org: String,
     /// How often the advisory database file is checked for imports by other processes.
     pub advisory_poll: Duration,
+    /// The wait between an alert delivery's attempts.
+    pub alert_backoff: dockwatch_alert::Backoff,
+    /// Consecutive retriable failures that open an endpoint's circuit breaker.
+    pub alert_breaker_threshold: u32,
+    /// How long an open breaker holds deliveries before one probe goes.
+    pub alert_breaker_open_for: Duration,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +86,9 @@ impl Default for ServerConfig {
             advisory_db: None,
             advisory_admin_org: "default".into(),
             advisory_poll: Duration::from_secs(30),
+            alert_backoff: dockwatch_alert::Backoff::default(),
+            alert_breaker_threshold: 5,
+            alert_breaker_open_for: Duration::from_secs(30),
         }
     }
 }
@@ -105,6 +114,8 @@ pub struct AppState {
     pub seal_key: alert::seal::SealKey,
     /// The advisory database, when one is configured.
     pub advisories: Option<Arc<vuln::Advisories>>,
+    /// Alert endpoints' circuit breakers.
+    pub alert_health: Arc<alert::health::ChannelHealth>,
 }
 
 impl AppState {
@@ -125,9 +136,14 @@ impl AppState {
             ),
             None => None,
         };
+        let alert_health = Arc::new(alert::health::ChannelHealth::new(
+            config.alert_breaker_threshold,
+            config.alert_breaker_open_for,
+        ));
         Ok(Self {
             advisories,
             alert_context,
+            alert_health,
             seal_key: config.seal_key.clone(),
             store: store.with_checkpoint_key(config.checkpoint_key.clone()),
             config: Arc::new(config),

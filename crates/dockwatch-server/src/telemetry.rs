@@ -1,8 +1,10 @@
-//! Prometheus metrics at `/metrics`: requests by method and status class, and build info.
+//! Prometheus metrics at `/metrics`: requests by method and status class, build info, and the
+//! alert delivery metrics of [`crate::alert::metrics`].
 //!
 //! Hand-written text exposition: a handful of atomic counters needs no metrics framework yet.
 
-use axum::extract::Request;
+use crate::AppState;
+use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,7 +34,7 @@ pub async fn count(req: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics`.
-pub async fn metrics() -> impl IntoResponse {
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     out.push_str(
         "# HELP dockwatch_build_info Build information.\n# TYPE dockwatch_build_info gauge\n",
@@ -54,5 +56,10 @@ pub async fn metrics() -> impl IntoResponse {
             );
         }
     }
+    let depth = state.store.outbox_depth().await;
+    if let Err(e) = &depth {
+        tracing::warn!(error = %e, "Reading the alert queue depth failed.");
+    }
+    out.push_str(&crate::alert::metrics::render(depth.ok()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -152,8 +152,12 @@ pub fn alert_event(e: &Event, org: &str) -> AlertEvent {
     }
 }
 
-/// Called by the mutation hook for each appended event, inside its transaction: one outbox row
-/// per channel of every matching rule. Returns how many rows it queued.
+/// Events held back by a rule's throttle (they go out in the window's summary), since start.
+pub static THROTTLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Called by the mutation hook for each appended event, inside its transaction: for every
+/// matching rule and each of its channels, a delivery of its own, a place in the rule's digest,
+/// or (over the rule's throttle) a place in the window's summary. Returns how many it queued.
 pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &Event) -> Result<usize> {
     if event.org_id.is_empty() {
         return Ok(0);
@@ -166,7 +170,8 @@ pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &Event) -> Result<u
         return Ok(0);
     }
     let alert = alert_event(event, "");
-    let mut channels: Vec<String> = Vec::new();
+    let now = now_ms();
+    let mut queued = 0;
     for (spec,) in specs {
         let Ok(rule) = serde_json::from_str::<RuleSpec>(&spec)
             .map_err(|e| e.to_string())
@@ -174,28 +179,275 @@ pub(crate) async fn enqueue(conn: &mut AnyConnection, event: &Event) -> Result<u
         else {
             continue;
         };
-        if rule.matches(&alert) {
-            channels.extend(rule.spec().channels.iter().cloned());
+        if !rule.matches(&alert) {
+            continue;
+        }
+        for channel_id in &rule.spec().channels {
+            route(conn, &rule, channel_id, event, now).await?;
+            queued += 1;
         }
     }
-    channels.sort();
-    channels.dedup();
-    let now = now_ms();
-    let event_ids = serde_json::json!([event.id]).to_string();
-    for channel_id in &channels {
+    Ok(queued)
+}
+
+/// Queues `event` for `channel_id` as `rule` says: in a digest, in a throttle summary, or alone.
+async fn route(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    channel_id: &str,
+    event: &Event,
+    now: i64,
+) -> Result<()> {
+    let spec = rule.spec();
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    if let Some(end) = rule.digest_window_end(at) {
+        // A digest is already one delivery per window: the throttle does not apply to it.
+        let end_ms = end.unix_timestamp() * 1000;
+        let id = Delivery::id_for_batch(channel_id, &[&format!("digest:{}:{end_ms}", spec.id)]);
+        return add_to_batch(conn, &id, channel_id, event, end_ms, now).await;
+    }
+    if let Some(t) = spec.throttle {
+        let window_ms = i64::try_from(t.window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let start = now.div_euclid(window_ms) * window_ms;
+        if !throttle_admits(conn, &spec.id, channel_id, start, i64::from(t.max)).await? {
+            THROTTLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let id =
+                Delivery::id_for_batch(channel_id, &[&format!("throttled:{}:{start}", spec.id)]);
+            return add_to_batch(conn, &id, channel_id, event, start + window_ms, now).await;
+        }
+    }
+    insert_single(conn, channel_id, event, now).await
+}
+
+async fn insert_single(
+    conn: &mut AnyConnection,
+    channel_id: &str,
+    event: &Event,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO alert_outbox (id, org_id, channel_id, event_ids, status, next_attempt_ms, created_ms) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(Delivery::id_for_event(channel_id, &event.id))
+    .bind(&event.org_id)
+    .bind(channel_id)
+    .bind(serde_json::json!([event.id]).to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts a send in the rule × channel's current window; false (and a suppression counted) when
+/// the window is full. Atomic on both backends: the conditional UPDATE takes the row's lock.
+async fn throttle_admits(
+    conn: &mut AnyConnection,
+    rule_id: &str,
+    channel_id: &str,
+    window_start_ms: i64,
+    max: i64,
+) -> Result<bool> {
+    sqlx::query(
+        "DELETE FROM alert_throttle WHERE rule_id = $1 AND channel_id = $2 AND window_start_ms < $3",
+    )
+    .bind(rule_id)
+    .bind(channel_id)
+    .bind(window_start_ms)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO alert_throttle (rule_id, channel_id, window_start_ms, sent, suppressed) \
+         VALUES ($1, $2, $3, 0, 0) ON CONFLICT (rule_id, channel_id, window_start_ms) DO NOTHING",
+    )
+    .bind(rule_id)
+    .bind(channel_id)
+    .bind(window_start_ms)
+    .execute(&mut *conn)
+    .await?;
+    let admitted = sqlx::query(
+        "UPDATE alert_throttle SET sent = sent + 1 \
+         WHERE rule_id = $1 AND channel_id = $2 AND window_start_ms = $3 AND sent < $4",
+    )
+    .bind(rule_id)
+    .bind(channel_id)
+    .bind(window_start_ms)
+    .bind(max)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if !admitted {
         sqlx::query(
-            "INSERT INTO alert_outbox (id, org_id, channel_id, event_ids, status, next_attempt_ms, created_ms) \
-             VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (id) DO NOTHING",
+            "UPDATE alert_throttle SET suppressed = suppressed + 1 \
+             WHERE rule_id = $1 AND channel_id = $2 AND window_start_ms = $3",
         )
-        .bind(Delivery::id_for_event(channel_id, &event.id))
-        .bind(&event.org_id)
+        .bind(rule_id)
         .bind(channel_id)
-        .bind(&event_ids)
-        .bind(now)
+        .bind(window_start_ms)
         .execute(&mut *conn)
         .await?;
     }
-    Ok(channels.len())
+    Ok(admitted)
+}
+
+/// Adds `event` to the batch delivery `id` (a digest or a throttle summary) due at `due_ms`,
+/// creating it if needed. If the batch has already gone (servers whose clocks disagree), the
+/// event goes alone rather than being lost.
+async fn add_to_batch(
+    conn: &mut AnyConnection,
+    id: &str,
+    channel_id: &str,
+    event: &Event,
+    due_ms: i64,
+    now: i64,
+) -> Result<()> {
+    let inserted = sqlx::query(
+        "INSERT INTO alert_outbox (id, org_id, channel_id, event_ids, status, next_attempt_ms, created_ms) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&event.org_id)
+    .bind(channel_id)
+    .bind(serde_json::json!([event.id]).to_string())
+    .bind(due_ms)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(());
+    }
+    let lock = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let row: Option<(String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT event_ids, status, attempts FROM alert_outbox WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some((ids, status, 0)) if status == "pending" => {
+            let mut ids: Vec<String> = serde_json::from_str(&ids).unwrap_or_default();
+            if !ids.contains(&event.id) {
+                ids.push(event.id.clone());
+            }
+            sqlx::query("UPDATE alert_outbox SET event_ids = $1 WHERE id = $2")
+                .bind(serde_json::to_string(&ids).unwrap_or_default())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+        _ => insert_single(conn, channel_id, event, now).await,
+    }
+}
+
+/// What became of a claimed row, for [`Store::finish_deliveries`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    /// An attempt was made: log it and schedule what comes next.
+    Attempt {
+        /// The row as claimed.
+        row: OutboxRow,
+        /// The attempt.
+        log: AttemptLog,
+        /// What comes next.
+        result: AttemptResult,
+    },
+    /// No attempt (the endpoint's breaker is open): due again at `until_ms`, attempt not counted.
+    Postpone {
+        /// The row as claimed.
+        row: OutboxRow,
+        /// When it is due again.
+        until_ms: i64,
+    },
+}
+
+/// Rows per multi-row statement when recording attempts (8 parameters each).
+const RECORD_CHUNK: usize = 100;
+
+/// Placeholders `($1, ..., $w), ($w+1, ...)` for `rows` rows of `width` values.
+fn placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Logs attempts and schedules what comes next: one UPDATE and one INSERT for all of them. A
+/// row claimed again since (its attempt count moved on) is left alone.
+async fn record_attempts(
+    conn: &mut AnyConnection,
+    batch: &[(&OutboxRow, &AttemptLog, &AttemptResult)],
+    now: i64,
+) -> Result<()> {
+    let update = format!(
+        "UPDATE alert_outbox SET status = v.column3, next_attempt_ms = v.column4, lease_until_ms = 0, \
+         last_status = v.column5, last_latency_ms = v.column6, last_excerpt = v.column7, reason = v.column8 \
+         FROM (VALUES {}) AS v WHERE alert_outbox.id = v.column1 AND alert_outbox.attempts = v.column2",
+        placeholders(batch.len(), 8)
+    );
+    let mut q = sqlx::query(&update);
+    for (row, log, result) in batch {
+        let (status, next, reason) = match result {
+            AttemptResult::Delivered => ("delivered", row.next_attempt_ms, None),
+            AttemptResult::RetryAt(at) => ("pending", *at, None),
+            AttemptResult::Dead(reason) => ("dead", row.next_attempt_ms, Some(reason.clone())),
+        };
+        q = q
+            .bind(row.id.clone())
+            .bind(row.attempts)
+            .bind(status)
+            .bind(next)
+            .bind(log.status)
+            .bind(log.latency_ms)
+            .bind(log.excerpt.clone())
+            .bind(reason);
+    }
+    q.execute(&mut *conn).await?;
+    let insert = format!(
+        "INSERT INTO alert_attempts (delivery_id, attempt, time_ms, status, latency_ms, excerpt, decision) VALUES {}",
+        placeholders(batch.len(), 7)
+    );
+    let mut q = sqlx::query(&insert);
+    for (row, log, result) in batch {
+        let decision = match result {
+            AttemptResult::Delivered => "delivered".to_owned(),
+            AttemptResult::RetryAt(_) => "retry".to_owned(),
+            AttemptResult::Dead(r) => format!("dead: {r}"),
+        };
+        q = q
+            .bind(row.id.clone())
+            .bind(row.attempts)
+            .bind(now)
+            .bind(log.status)
+            .bind(log.latency_ms)
+            .bind(log.excerpt.clone())
+            .bind(decision);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Outbox rows by state, for the queue-depth gauge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxDepth {
+    /// Pending, due now and not leased.
+    pub due: i64,
+    /// Pending and claimed by a worker.
+    pub leased: i64,
+    /// Pending, due later (retries, digests, waiting breakers).
+    pub scheduled: i64,
+    /// Dead-lettered.
+    pub dead: i64,
 }
 
 impl Store {
@@ -278,6 +530,33 @@ impl Store {
         Ok(row.map(channel))
     }
 
+    /// Replaces a channel's sealed settings after a secret rotation, recorded in the log.
+    pub async fn rotate_alert_channel_secret(
+        &self,
+        actor: &Actor,
+        c: &AlertChannel,
+        sealed_config: &str,
+        summary: &str,
+    ) -> Result<AlertChannel> {
+        let mut tx = self.write(actor).await?;
+        sqlx::query("UPDATE alert_channels SET config = $1 WHERE id = $2")
+            .bind(sealed_config)
+            .bind(&c.id)
+            .execute(tx.conn())
+            .await?;
+        tx.record(Change::new(
+            &c.org_id,
+            "alert.channel.secret_rotated",
+            target("alert-channel", &c.id, &c.name),
+            format!("{summary} of alert channel {}", c.name),
+        ));
+        tx.commit().await?;
+        Ok(AlertChannel {
+            config: sealed_config.to_owned(),
+            ..c.clone()
+        })
+    }
+
     /// Removes a channel; rules that sent only to it are left sending nowhere for it.
     pub async fn delete_alert_channel(&self, actor: &Actor, c: &AlertChannel) -> Result<()> {
         let mut tx = self.write(actor).await?;
@@ -305,8 +584,8 @@ impl Store {
         spec.id = new_id();
         Rule::new(spec.clone()).map_err(|e| {
             StoreError::Invalid(dockwatch_core::org::Invalid {
-                field: "rule".into(),
-                message: e.to_string(),
+                field: e.setting,
+                message: e.message,
             })
         })?;
         let created_ms = now_ms();
@@ -414,49 +693,52 @@ impl Store {
         log: &AttemptLog,
         result: &AttemptResult,
     ) -> Result<()> {
-        let now = now_ms();
-        let (status, next, reason) = match result {
-            AttemptResult::Delivered => ("delivered", row.next_attempt_ms, None),
-            AttemptResult::RetryAt(at) => ("pending", *at, None),
-            AttemptResult::Dead(reason) => ("dead", row.next_attempt_ms, Some(reason.as_str())),
-        };
-        let decision = match result {
-            AttemptResult::Delivered => "delivered".to_owned(),
-            AttemptResult::RetryAt(_) => "retry".to_owned(),
-            AttemptResult::Dead(r) => format!("dead: {r}"),
-        };
+        self.finish_deliveries(&[Finish::Attempt {
+            row: row.clone(),
+            log: log.clone(),
+            result: result.clone(),
+        }])
+        .await
+    }
+
+    /// Records what became of several claimed rows in one transaction (the worker's group
+    /// commit). Each is ignored if its row was claimed again since.
+    pub async fn finish_deliveries(&self, batch: &[Finish]) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
         let _guard = match self.backend() {
             Backend::Sqlite => Some(self.write_lock.lock().await),
             Backend::Postgres => None,
         };
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "UPDATE alert_outbox SET status = $1, next_attempt_ms = $2, lease_until_ms = 0, last_status = $3, \
-             last_latency_ms = $4, last_excerpt = $5, reason = $6 WHERE id = $7 AND attempts = $8",
-        )
-        .bind(status)
-        .bind(next)
-        .bind(log.status)
-        .bind(log.latency_ms)
-        .bind(&log.excerpt)
-        .bind(reason)
-        .bind(&row.id)
-        .bind(row.attempts)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO alert_attempts (delivery_id, attempt, time_ms, status, latency_ms, excerpt, decision) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&row.id)
-        .bind(row.attempts)
-        .bind(now)
-        .bind(log.status)
-        .bind(log.latency_ms)
-        .bind(&log.excerpt)
-        .bind(decision)
-        .execute(&mut *tx)
-        .await?;
+        let now = now_ms();
+        let attempts: Vec<_> = batch
+            .iter()
+            .filter_map(|f| match f {
+                Finish::Attempt { row, log, result } => Some((row, log, result)),
+                Finish::Postpone { .. } => None,
+            })
+            .collect();
+        // A few multi-row statements per batch rather than two per row: on PostgreSQL every
+        // statement is a round trip.
+        for chunk in attempts.chunks(RECORD_CHUNK) {
+            record_attempts(&mut tx, chunk, now).await?;
+        }
+        for finish in batch {
+            if let Finish::Postpone { row, until_ms } = finish {
+                sqlx::query(
+                    "UPDATE alert_outbox SET attempts = attempts - 1, next_attempt_ms = $1, lease_until_ms = 0, \
+                     first_attempt_ms = CASE WHEN attempts = 1 THEN NULL ELSE first_attempt_ms END \
+                     WHERE id = $2 AND attempts = $3 AND status = 'pending'",
+                )
+                .bind(until_ms)
+                .bind(&row.id)
+                .bind(row.attempts)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -519,6 +801,38 @@ impl Store {
         ));
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The outbox by state, over all organizations.
+    pub async fn outbox_depth(&self) -> Result<OutboxDepth> {
+        let now = now_ms();
+        let (due, leased, scheduled, dead): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT \
+             COALESCE(SUM(CASE WHEN status = 'pending' AND lease_until_ms <= $1 AND next_attempt_ms <= $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'pending' AND lease_until_ms > $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'pending' AND lease_until_ms <= $1 AND next_attempt_ms > $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) \
+             FROM alert_outbox WHERE status IN ('pending', 'dead')",
+        )
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(OutboxDepth {
+            due,
+            leased,
+            scheduled,
+            dead,
+        })
+    }
+
+    /// Puts a claimed row back without counting the attempt (its endpoint's circuit breaker is
+    /// open): due again at `until_ms`. Ignored if the row was claimed again since.
+    pub async fn postpone_delivery(&self, row: &OutboxRow, until_ms: i64) -> Result<()> {
+        self.finish_deliveries(&[Finish::Postpone {
+            row: row.clone(),
+            until_ms,
+        }])
+        .await
     }
 
     /// Pending deliveries (the queue depth), over all organizations.

@@ -50,6 +50,11 @@ const SQLITE: &[Migration] = &[
         name: "fleet_status",
         sql: include_str!("../migrations/sqlite/0007_fleet_status.sql"),
     },
+    Migration {
+        version: 8,
+        name: "alert_throttle",
+        sql: include_str!("../migrations/sqlite/0008_alert_throttle.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -87,6 +92,11 @@ const POSTGRES: &[Migration] = &[
         version: 7,
         name: "fleet_status",
         sql: include_str!("../migrations/postgres/0007_fleet_status.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "alert_throttle",
+        sql: include_str!("../migrations/postgres/0008_alert_throttle.sql"),
     },
 ];
 

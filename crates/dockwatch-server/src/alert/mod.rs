@@ -1,4 +1,7 @@
-//! Alerting in the server: sealing channel secrets, and the delivery worker.
+//! Alerting in the server: sealing channel secrets, the delivery worker, its circuit breakers
+//! and its metrics.
 
+pub mod health;
+pub mod metrics;
 pub mod seal;
 pub mod worker;

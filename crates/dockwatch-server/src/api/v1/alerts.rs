@@ -29,6 +29,22 @@ pub struct ChannelView {
     pub config: serde_json::Value,
     /// Creation time (RFC 3339).
     pub created_at: String,
+    /// The circuit breaker of the endpoint it sends to (this server's view).
+    pub breaker: BreakerView,
+}
+
+/// An endpoint's circuit breaker: `open` after consecutive failures, deliveries wait (their
+/// attempts are not used up) until one probe goes (`half-open`); a success closes it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BreakerView {
+    /// `closed`, `open` or `half-open`.
+    pub state: String,
+    /// Scheme, host and port it guards, once the channel has sent.
+    pub endpoint: Option<String>,
+    /// Consecutive retriable failures.
+    pub consecutive_failures: u32,
+    /// While open: when the probe may go (RFC 3339).
+    pub open_until: Option<String>,
 }
 
 /// A new channel.
@@ -73,8 +89,23 @@ pub struct RuleView {
     pub min_severity: Option<String>,
     /// Only events about this team.
     pub team: Option<String>,
+    /// At most `max` deliveries per channel in each fixed `window_secs` window; the rest go in
+    /// one summary when the window ends.
+    pub throttle: Option<ThrottleView>,
+    /// Matching events are sent as one digest per channel every this many minutes.
+    pub digest_minutes: Option<u32>,
     /// Creation time (RFC 3339).
     pub created_at: String,
+}
+
+/// A rule's throttle.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleView {
+    /// Deliveries allowed per window and channel (at least 1).
+    pub max: u32,
+    /// The window, in seconds (at least 1).
+    pub window_secs: u64,
 }
 
 /// A new rule.
@@ -97,6 +128,12 @@ pub struct CreateRule {
     /// Only events about this team.
     #[serde(default)]
     pub team: Option<String>,
+    /// At most `max` deliveries per channel per `window_secs`; the rest are summarised.
+    #[serde(default)]
+    pub throttle: Option<ThrottleView>,
+    /// Send one digest per channel every this many minutes instead of each event.
+    #[serde(default)]
+    pub digest_minutes: Option<u32>,
 }
 
 /// One delivery and its state.
@@ -147,6 +184,18 @@ fn channel_view(state: &AppState, c: &AlertChannel) -> ChannelView {
         kind: c.kind.clone(),
         config,
         created_at: time(c.created_ms),
+        breaker: breaker_view(state.alert_health.status(&c.id)),
+    }
+}
+
+fn breaker_view(b: crate::alert::health::BreakerStatus) -> BreakerView {
+    BreakerView {
+        state: b.state.to_owned(),
+        endpoint: b.endpoint,
+        consecutive_failures: b.consecutive_failures,
+        open_until: b
+            .open_until
+            .map(|t| time(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0))),
     }
 }
 
@@ -225,6 +274,89 @@ pub async fn delete_channel(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A secret rotation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// The new secret (webhook signing secret, Splunk HEC token, Sentinel client secret). A
+    /// webhook keeps its current secret as `previous_secret`, so both sign until `finish`.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Webhook: drop `previous_secret`, ending the rotation.
+    #[serde(default)]
+    pub finish: bool,
+}
+
+/// Rotates a channel's secret: a webhook signs with both secrets until the rotation finishes.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/alerts/channels/{channel}/rotate-secret", tag = "alerts", security(("token" = ["editor"])),
+    params(("org" = String, Path, description = "Organization name"), ("channel" = String, Path, description = "Channel name")),
+    request_body = RotateSecret,
+    responses((status = 200, body = ChannelView), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((org, channel)): Path<(String, String)>,
+    raw: JsonBody,
+) -> ApiResult<Json<ChannelView>> {
+    let a = org_access(&state, &who, &org, Role::Editor).await?;
+    let body: RotateSecret = raw.parse()?;
+    let c = state.store.alert_channel(&a.org.id, &channel).await?;
+    let config =
+        crate::alert::worker::open_config(&state, &c.config).map_err(ApiError::Internal)?;
+    let mut value = serde_json::to_value(&config).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let key = match config.kind() {
+        dockwatch_alert::ChannelKind::Webhook => "secret",
+        dockwatch_alert::ChannelKind::SplunkHec => "token",
+        dockwatch_alert::ChannelKind::Sentinel => "client_secret",
+        other => {
+            return Err(ApiError::field(
+                "secret",
+                format!("a {} channel has no secret to rotate", other.as_str()),
+            ));
+        }
+    };
+    let webhook = key == "secret";
+    let summary = match (body.secret, body.finish) {
+        (Some(_), true) => {
+            return Err(ApiError::field(
+                "finish",
+                "give either a new secret or finish, not both",
+            ));
+        }
+        (None, false) => {
+            return Err(ApiError::field("secret", "give the new secret (or finish)"));
+        }
+        (None, true) if !webhook => {
+            return Err(ApiError::field(
+                "finish",
+                "only webhook channels keep a previous secret",
+            ));
+        }
+        (None, true) => {
+            value["previous_secret"] = serde_json::Value::Null;
+            "finished the secret rotation"
+        }
+        (Some(new), false) => {
+            if webhook {
+                value["previous_secret"] = value[key].clone();
+            }
+            value[key] = serde_json::Value::String(new);
+            "rotated the secret"
+        }
+    };
+    let config: ChannelConfig =
+        serde_json::from_value(value).map_err(|e| ApiError::field("secret", e.to_string()))?;
+    config
+        .validate(&state.alert_context.policy)
+        .map_err(|e| ApiError::field("secret", e.to_string()))?;
+    let plain = serde_json::to_string(&config).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let c = state
+        .store
+        .rotate_alert_channel_secret(&who.actor, &c, &state.seal_key.seal(&plain), summary)
+        .await?;
+    Ok(Json(channel_view(&state, &c)))
+}
+
 /// Sends a synthetic `alert.test` event and reports the receiver's answer.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/alerts/channels/{channel}/test", tag = "alerts", security(("token" = ["editor"])),
     params(("org" = String, Path, description = "Organization name"), ("channel" = String, Path, description = "Channel name")),
@@ -298,6 +430,11 @@ fn rule_view(
         repository: s.repository.clone(),
         min_severity: s.min_severity.map(|m| m.as_str().to_owned()),
         team: s.team.clone(),
+        throttle: s.throttle.map(|t| ThrottleView {
+            max: t.max,
+            window_secs: t.window_secs,
+        }),
+        digest_minutes: s.digest_minutes,
         created_at: time(created_ms),
     }
 }
@@ -332,6 +469,8 @@ pub async fn create_rule(
         "repository": body.repository,
         "min_severity": body.min_severity,
         "team": body.team,
+        "throttle": body.throttle,
+        "digest_minutes": body.digest_minutes,
     });
     let spec: RuleSpec =
         serde_json::from_value(spec).map_err(|e| ApiError::field("rule", e.to_string()))?;
@@ -439,6 +578,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_channels, create_channel))
         .routes(routes!(get_channel, delete_channel))
         .routes(routes!(test_channel))
+        .routes(routes!(rotate_secret))
         .routes(routes!(list_rules, create_rule))
         .routes(routes!(delete_rule))
         .routes(routes!(list_deliveries))
