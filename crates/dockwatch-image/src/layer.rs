@@ -2,7 +2,7 @@
 //! bytes, keeps only the files some cataloger wants (plus every symlink), records whiteouts, and
 //! verifies the blob digest and the diff id of what it read. Nothing is written to disk.
 
-use crate::catalog::{self, Cataloger, HEAD_LEN, Warning};
+use crate::catalog::{self, Cataloger, HEAD_LEN, Keep, Warning};
 use crate::digest::{BoundedReader, HashingReader, limit_hit};
 use crate::error::{Error, Result};
 use crate::fs::{FileEntry, FileSet};
@@ -31,6 +31,11 @@ impl<'a> Selector<'a> {
     /// Whether a file declined by name is kept by its first bytes.
     pub fn wants_content(&self, path: &str, mode: u32, head: &[u8]) -> bool {
         catalog::any_wants_content(self.catalogers, path, mode, head)
+    }
+
+    /// How a file declined by name is kept, judged by its first bytes; `None`: not kept.
+    pub fn keep_by_content(&self, path: &str, mode: u32, head: &[u8]) -> Option<Keep> {
+        catalog::keep_by_content(self.catalogers, path, mode, head)
     }
 }
 
@@ -296,19 +301,24 @@ fn read_entries(
         match header.entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 let size = entry.size();
-                let by_name = selector.wants(&path);
                 let mut head = Vec::new();
-                if !by_name {
+                let keep = if selector.wants(&path) {
+                    Keep::Whole
+                } else {
                     head.resize(HEAD_LEN.min(usize::try_from(size).unwrap_or(HEAD_LEN)), 0);
                     let got = read_up_to(&mut entry, &mut head).map_err(io_error)?;
                     head.truncate(got);
-                    if head.is_empty() || !selector.wants_content(&path, mode, &head) {
-                        // Not kept: an earlier kept version of this path in this layer is stale.
-                        index.nodes.remove(&path);
-                        continue;
+                    match selector.keep_by_content(&path, mode, &head) {
+                        Some(keep) if !head.is_empty() => keep,
+                        _ => {
+                            // Not kept: an earlier kept version of this path in this layer is stale.
+                            index.nodes.remove(&path);
+                            continue;
+                        }
                     }
-                }
-                if size > limits.max_file_bytes {
+                };
+                // An extractor holds bounded memory whatever the size; a whole file does not.
+                if matches!(keep, Keep::Whole) && size > limits.max_file_bytes {
                     warn(
                         index,
                         &path,
@@ -319,12 +329,8 @@ fn read_entries(
                     );
                     continue;
                 }
-                let mut contents = head;
-                contents.reserve(usize::try_from(size.min(8 << 20)).unwrap_or(0));
-                entry
-                    .by_ref()
-                    .take(limits.max_file_bytes)
-                    .read_to_end(&mut contents)
+                let contents = keep
+                    .read(head, entry.by_ref(), size, limits.max_file_bytes)
                     .map_err(io_error)?;
                 index.nodes.insert(
                     path.clone(),
