@@ -1263,3 +1263,35 @@ fn docker_archive_in_the_oci_style_layout_of_docker_25() {
         .to_string();
     assert!(err.contains("decompress it first"), "{err}");
 }
+
+#[test]
+fn each_deb_names_the_layer_that_introduced_it() {
+    let Some(image) = image() else { return };
+    // Both layers write var/lib/dpkg/status; the upper one adds ADDED_PACKAGES. Every package
+    // must name the layer it first appeared in, not the last writer of the status file.
+    let spec = SourceSpec::OciDir(image.oci.clone());
+    let analysis = analyze_with(
+        &spec,
+        &options(Some("linux/amd64")),
+        &dockwatch_image::catalog::all(),
+    )
+    .unwrap();
+    let lower = &analysis.sbom.source.layers[0].diff_id;
+    assert_ne!(lower, &image.upper_diff_id);
+    let debs: Vec<_> = analysis
+        .sbom
+        .packages
+        .iter()
+        .filter(|p| p.kind == PackageType::Deb)
+        .collect();
+    assert!(debs.len() > 80, "{}", debs.len());
+    for deb in debs {
+        let want = if ADDED_PACKAGES.contains(&deb.name.as_str()) {
+            image.upper_diff_id.as_str()
+        } else {
+            lower.as_str()
+        };
+        assert_eq!(deb.layer(), Some(want), "{}", deb.name);
+        assert_eq!(deb.locations[0].path, "/var/lib/dpkg/status");
+    }
+}

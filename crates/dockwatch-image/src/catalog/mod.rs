@@ -9,6 +9,7 @@ pub mod dotnet;
 pub mod dpkg;
 pub(crate) mod executable;
 pub mod golang;
+mod history;
 pub mod java;
 pub(crate) mod langpkg;
 pub mod license;
