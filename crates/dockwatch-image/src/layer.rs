@@ -399,11 +399,16 @@ fn read_entries(
                 let keep = if selector.wants(&path) {
                     Keep::Whole
                 } else {
-                    head.resize(HEAD_LEN.min(usize::try_from(size).unwrap_or(HEAD_LEN)), 0);
-                    let got = read_up_to(&mut entry, &mut head).map_err(io_error)?;
-                    head.truncate(got);
-                    match selector.keep_by_content(&path, mode, &head) {
-                        Some(keep) if !head.is_empty() => keep,
+                    // On the stack: most files are judged and dropped, and there are many.
+                    let mut first = [0u8; HEAD_LEN];
+                    let want = HEAD_LEN.min(usize::try_from(size).unwrap_or(HEAD_LEN));
+                    let got = read_up_to(&mut entry, &mut first[..want]).map_err(io_error)?;
+                    let first = &first[..got];
+                    match selector.keep_by_content(&path, mode, first) {
+                        Some(keep) if !first.is_empty() => {
+                            head.extend_from_slice(first);
+                            keep
+                        }
                         _ => {
                             // Not kept: an earlier kept version of this path in this layer is stale.
                             index.nodes.remove(&path);
