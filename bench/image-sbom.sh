@@ -32,12 +32,21 @@ syft=$tools/syft
 trivy=$tools/trivy
 
 # --- images ---------------------------------------------------------------------------------
-# name | debootstrap variant | extra packages
+# name | debootstrap variant | extra packages | PyPI distributions | npm packages
+# The Python distributions are installed with `pip install --target` into the rootfs's
+# dist-packages (wheels for Debian 12's CPython 3.11), the npm packages with `npm install` into
+# /srv/app (no install scripts run): the application packages of issue 5.
+py_medium="requests flask django boto3 pyyaml jinja2 click rich"
+npm_medium="express lodash axios moment"
+py_large="$py_medium pandas sqlalchemy pytest black httpx fastapi celery cryptography"
+npm_large="$npm_medium webpack typescript eslint jest react react-dom"
 images=(
-  "small|minbase|"
-  "medium|minbase|python3,curl,ca-certificates,git"
-  "large|buildd|python3,perl,git,curl,ca-certificates,openssh-client,vim,less,man-db,python3-pip,libssl-dev"
+  "small|minbase|||"
+  "medium|minbase|python3,curl,ca-certificates,git|$py_medium|$npm_medium"
+  "large|buildd|python3,perl,git,curl,ca-certificates,openssh-client,vim,less,man-db,python3-pip,libssl-dev|$py_large|$npm_large"
 )
+# Bump when the image recipe changes, so cached images are rebuilt.
+recipe=v2
 
 # An OCI layout with the rootfs tar as one gzip layer.
 make_layout() {
@@ -68,28 +77,43 @@ make_layout() {
 }
 
 for spec in "${images[@]}"; do
-  IFS='|' read -r name variant include <<<"$spec"
-  rootfs_tar=$WORK/rootfs-$name-v1.tar
+  IFS='|' read -r name variant include py npm <<<"$spec"
+  rootfs_tar=$WORK/rootfs-$name-$recipe.tar
   if [ ! -f "$rootfs_tar" ]; then
     root=$(mktemp -d "$WORK/root.XXXX")
     debootstrap --variant="$variant" ${include:+--include="$include"} bookworm "$root/fs" "$mirror" >"$WORK/debootstrap-$name.log" 2>&1
+    if [ -n "$py" ]; then
+      # shellcheck disable=SC2086
+      pip install --quiet --no-compile --target "$root/fs/usr/local/lib/python3.11/dist-packages" \
+        --only-binary=:all: --python-version 3.11 --implementation cp --abi cp311 \
+        --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+        $py >"$WORK/pip-$name.log" 2>&1
+    fi
+    if [ -n "$npm" ]; then
+      mkdir -p "$root/fs/srv/app"
+      echo '{"name":"bench-app","version":"1.0.0","private":true}' > "$root/fs/srv/app/package.json"
+      # shellcheck disable=SC2086
+      npm install --prefix "$root/fs/srv/app" --ignore-scripts --no-audit --no-fund $npm >"$WORK/npm-$name.log" 2>&1
+    fi
     tar -C "$root/fs" --numeric-owner -cf "$rootfs_tar.tmp" . && mv "$rootfs_tar.tmp" "$rootfs_tar"
     rm -rf "$root"
   fi
-  [ -d "$WORK/oci-$name-v1" ] || make_layout "$rootfs_tar" "$WORK/oci-$name-v1"
+  [ -d "$WORK/oci-$name-$recipe" ] || make_layout "$rootfs_tar" "$WORK/oci-$name-$recipe"
 done
+[ -n "${BUILD_ONLY:-}" ] && exit 0
 
 # --- dockwatch ------------------------------------------------------------------------------
-cargo build --release --quiet
+cargo build --release --quiet --bin dockwatch
 dockwatch=target/release/dockwatch
 
 # --- measure --------------------------------------------------------------------------------
-# Runs "$@" RUNS times; prints "median-wall-s median-cpu-s max-rss-MiB" (cpu = user + sys).
-# On a shared machine wall time follows the load; CPU time is the fair comparison.
+# Runs "$@" RUNS times, the last run's stdout kept in $OUT; prints "median-wall-s median-cpu-s
+# max-rss-MiB" (cpu = user + sys). On a shared machine wall time follows the load; CPU time is
+# the fair comparison.
 measure() {
   local walls=() cpus=() rss=0
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -o "$WORK/time.out" -f '%e %U %S %M' "$@" >/dev/null 2>&1
+    /usr/bin/time -o "$WORK/time.out" -f '%e %U %S %M' "$@" >"$OUT" 2>/dev/null
     read -r wall user sys kb < "$WORK/time.out"
     walls+=("$wall")
     cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
@@ -99,26 +123,33 @@ measure() {
   echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "${mid}p") $(printf '%s\n' "${cpus[@]}" | sort -n | sed -n "${mid}p") $(( rss / 1024 ))"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
+# Packages per ecosystem in each tool's output: "deb/pypi/npm".
+count_syft() { jq -r '[(.components // [])[] | .purl // ""] as $p
+  | "\([$p[] | select(startswith("pkg:deb/"))] | length)/\([$p[] | select(startswith("pkg:pypi/"))] | length)/\([$p[] | select(startswith("pkg:npm/"))] | length)"' "$1" || echo "?"; }
+count_trivy() { count_syft "$1"; }
+count_dockwatch() { jq -r '[.packages[].type] as $t
+  | "\([$t[] | select(. == "deb")] | length)/\([$t[] | select(. == "pypi")] | length)/\([$t[] | select(. == "npm")] | length)"' "$1" || echo "?"; }
 
 echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs; $RUNS runs each, medians; cells are wall s / CPU s / peak RSS."
 echo
-echo "| image | deb packages (syft / trivy / dockwatch) | layer gz / tar | gzip -dc | dockwatch | syft 1.18 | trivy 0.59 | syft ÷ dockwatch (CPU) | trivy ÷ dockwatch (CPU) | dockwatch ÷ gzip -dc (CPU) | syft ÷ dockwatch (RSS) |"
+echo "| image | packages deb/pypi/npm (syft · trivy · dockwatch) | layer gz / tar | gzip -dc | dockwatch | syft 1.18 | trivy 0.59 | syft ÷ dockwatch (CPU) | trivy ÷ dockwatch (CPU) | dockwatch ÷ gzip -dc (CPU) | syft ÷ dockwatch (RSS) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for spec in "${images[@]}"; do
   IFS='|' read -r name _ _ <<<"$spec"
-  oci=$WORK/oci-$name-v1
+  oci=$WORK/oci-$name-$recipe
   manifest=$(jq -r '.manifests[0].digest' "$oci/index.json" | cut -d: -f2)
   blob=$(jq -r '.layers[0].digest' "$oci/blobs/sha256/$manifest" | cut -d: -f2)
   gz_mib=$(( $(stat -c %s "$oci/blobs/sha256/$blob") >> 20 ))
-  tar_mib=$(( $(stat -c %s "$WORK/rootfs-$name-v1.tar") >> 20 ))
+  tar_mib=$(( $(stat -c %s "$WORK/rootfs-$name-$recipe.tar") >> 20 ))
+  OUT=/dev/null
   read -r w_gz c_gz _ < <(measure sh -c "gzip -dc '$oci/blobs/sha256/$blob' > /dev/null")
+  OUT=$WORK/out-dockwatch-$name.json
   read -r w_dw c_dw m_dw < <(measure "$dockwatch" sbom "oci-dir:$oci" --format json)
+  OUT=$WORK/out-syft-$name.json
   read -r w_sy c_sy m_sy < <(measure "$syft" "oci-dir:$oci" -o cyclonedx-json -q)
+  OUT=$WORK/out-trivy-$name.json
   read -r w_tr c_tr m_tr < <(measure "$trivy" image --quiet --cache-backend memory --offline-scan --skip-db-update \
     --scanners "" --format cyclonedx --input "$oci")
-  n_sy=$("$syft" "oci-dir:$oci" -o json -q 2>/dev/null | jq '[.artifacts[] | select(.type=="deb")] | length')
-  n_tr=$("$trivy" image --quiet --cache-backend memory --offline-scan --skip-db-update --scanners "" \
-    --format cyclonedx --input "$oci" 2>/dev/null | jq '[.components[]? | select(.type=="library")] | length')
-  n_dw=$("$dockwatch" sbom "oci-dir:$oci" --format json 2>/dev/null | jq '[.packages[]? | select(.type=="deb")] | length')
-  echo "| $name | $n_sy / $n_tr / $n_dw | $gz_mib / $tar_mib MiB | ${w_gz} / ${c_gz} s | ${w_dw} / ${c_dw} s / $m_dw MiB | ${w_sy} / ${c_sy} s / $m_sy MiB | ${w_tr} / ${c_tr} s / $m_tr MiB | $(ratio "$c_sy" "$c_dw") | $(ratio "$c_tr" "$c_dw") | $(ratio "$c_dw" "$c_gz") | $(ratio "$m_sy" "$m_dw") |"
+  counts="$(count_syft "$WORK/out-syft-$name.json") · $(count_trivy "$WORK/out-trivy-$name.json") · $(count_dockwatch "$WORK/out-dockwatch-$name.json")"
+  echo "| $name | $counts | $gz_mib / $tar_mib MiB | ${w_gz} / ${c_gz} s | ${w_dw} / ${c_dw} s / $m_dw MiB | ${w_sy} / ${c_sy} s / $m_sy MiB | ${w_tr} / ${c_tr} s / $m_tr MiB | $(ratio "$c_sy" "$c_dw") | $(ratio "$c_tr" "$c_dw") | $(ratio "$c_dw" "$c_gz") | $(ratio "$m_sy" "$m_dw") |"
 done

@@ -960,8 +960,11 @@ fn registry_credentials_come_from_docker_config_auths_and_helpers() {
     assert!(marker.exists());
 }
 
-/// A token server for the registry's bearer-token auth: checks basic credentials alice:s3cret,
-/// then issues an RS256 JWT (signed by `openssl`, certificate in `x5c`) granting the asked scope.
+/// The refresh token the token server accepts (what `docker login` stores as `identitytoken`).
+const IDENTITY_TOKEN: &str = "e2e-refresh-token";
+
+/// A token server for the registry's bearer-token auth: checks basic credentials alice:s3cret
+/// (or, on the OAuth2 `POST`, the refresh token [`IDENTITY_TOKEN`]), then issues an RS256 JWT (signed by `openssl`, certificate in `x5c`) granting the asked scope.
 struct TokenServer {
     realm: String,
     cert: PathBuf,
@@ -1020,6 +1023,7 @@ fn serve_token(
     let mut request_line = String::new();
     reader.read_line(&mut request_line).unwrap();
     let mut authorization = String::new();
+    let mut content_length = 0usize;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap() == 0 || line.trim().is_empty() {
@@ -1029,7 +1033,14 @@ fn serve_token(
         if name.eq_ignore_ascii_case("authorization") {
             authorization = value.trim().to_owned();
         }
+        if name.eq_ignore_ascii_case("content-length") {
+            content_length = value.trim().parse().unwrap_or(0);
+        }
     }
+    // The OAuth2 form (`POST`, refresh-token grant) carries its parameters in the body.
+    let mut body = vec![0u8; content_length.min(1 << 16)];
+    std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+    let body = String::from_utf8_lossy(&body).into_owned();
     let target = request_line
         .split_whitespace()
         .nth(1)
@@ -1037,18 +1048,33 @@ fn serve_token(
         .to_owned();
     seen.lock()
         .unwrap()
-        .push(format!("{target} {authorization}"));
+        .push(format!("{target} {authorization} {body}"));
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode("alice:s3cret")
     );
-    if authorization != expected {
+    let form = |key: &str| {
+        body.split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .map(percent_decode)
+    };
+    let refresh_grant = request_line.starts_with("POST ")
+        && form("grant_type").as_deref() == Some("refresh_token")
+        && form("refresh_token").as_deref() == Some(IDENTITY_TOKEN);
+    if authorization != expected && !refresh_grant {
         let _ = stream.write_all(
             b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
         return;
     }
-    let query = target.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let query = if refresh_grant {
+        body.clone()
+    } else {
+        target
+            .split_once('?')
+            .map(|(_, q)| q.to_owned())
+            .unwrap_or_default()
+    };
     let access: Vec<serde_json::Value> = query
         .split('&')
         .filter_map(|kv| kv.strip_prefix("scope="))
@@ -1121,6 +1147,69 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn registry_identity_tokens_are_exchanged_for_a_bearer_token() {
+    if !have("openssl") {
+        eprintln!("SKIPPED: openssl is not installed; it signs the test's registry tokens");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = TokenServer::start(dir.path());
+    let Some(registry) = Registry::start_with(dir, Some(&tokens.auth_yaml())) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let oci = tmp.path().join("oci");
+    tiny_layout(&oci);
+    registry.push(
+        &format!("oci:{}:latest", oci.display()),
+        "oauth/tiny:1",
+        Some("alice:s3cret"),
+    );
+    let reference = format!("{}/oauth/tiny:1", registry.host);
+    let config_dir = tmp.path().join("docker");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let write_config = |token: &str| {
+        let config =
+            serde_json::json!({"auths": {registry.host.clone(): {"identitytoken": token}}});
+        std::fs::write(
+            config_dir.join("config.json"),
+            serde_json::to_vec(&config).unwrap(),
+        )
+        .unwrap();
+    };
+
+    // A revoked token: a clear error naming the token endpoint, not an anonymous pull.
+    write_config("revoked");
+    let out = sbom_with_docker_config(&reference, &config_dir, None);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&tokens.realm) && stderr.contains("identity token"),
+        "{stderr}"
+    );
+
+    tokens.requests.lock().unwrap().clear();
+    write_config(IDENTITY_TOKEN);
+    let out = sbom_with_docker_config(&reference, &config_dir, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["distro"]["id"], "tiny");
+    let requests = tokens.requests.lock().unwrap().clone();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("grant_type=refresh_token")
+                && r.contains("scope=repository%3Aoauth%2Ftiny%3Apull")
+                && r.contains("service=e2e-registry")),
+        "the refresh-token grant was used: {requests:?}"
+    );
 }
 
 #[test]
@@ -1262,4 +1351,36 @@ fn docker_archive_in_the_oci_style_layout_of_docker_25() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("decompress it first"), "{err}");
+}
+
+#[test]
+fn each_deb_names_the_layer_that_introduced_it() {
+    let Some(image) = image() else { return };
+    // Both layers write var/lib/dpkg/status; the upper one adds ADDED_PACKAGES. Every package
+    // must name the layer it first appeared in, not the last writer of the status file.
+    let spec = SourceSpec::OciDir(image.oci.clone());
+    let analysis = analyze_with(
+        &spec,
+        &options(Some("linux/amd64")),
+        &dockwatch_image::catalog::all(),
+    )
+    .unwrap();
+    let lower = &analysis.sbom.source.layers[0].diff_id;
+    assert_ne!(lower, &image.upper_diff_id);
+    let debs: Vec<_> = analysis
+        .sbom
+        .packages
+        .iter()
+        .filter(|p| p.kind == PackageType::Deb)
+        .collect();
+    assert!(debs.len() > 80, "{}", debs.len());
+    for deb in debs {
+        let want = if ADDED_PACKAGES.contains(&deb.name.as_str()) {
+            image.upper_diff_id.as_str()
+        } else {
+            lower.as_str()
+        };
+        assert_eq!(deb.layer(), Some(want), "{}", deb.name);
+        assert_eq!(deb.locations[0].path, "/var/lib/dpkg/status");
+    }
 }

@@ -2,14 +2,14 @@
 //! bytes, keeps only the files some cataloger wants (plus every symlink), records whiteouts, and
 //! verifies the blob digest and the diff id of what it read. Nothing is written to disk.
 
-use crate::catalog::{self, Cataloger, HEAD_LEN, Warning};
+use crate::catalog::{self, Cataloger, HEAD_LEN, Keep, Warning};
 use crate::digest::{BoundedReader, HashingReader, limit_hit};
 use crate::error::{Error, Result};
 use crate::fs::{FileEntry, FileSet};
 use crate::limits::{Limits, human_bytes};
 use std::collections::BTreeMap;
 use std::io::{self, Read};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 /// Decides which files are kept: those a cataloger wants by path or by first bytes.
 #[derive(Clone, Copy)]
@@ -31,6 +31,11 @@ impl<'a> Selector<'a> {
     /// Whether a file declined by name is kept by its first bytes.
     pub fn wants_content(&self, path: &str, mode: u32, head: &[u8]) -> bool {
         catalog::any_wants_content(self.catalogers, path, mode, head)
+    }
+
+    /// How a file declined by name is kept, judged by its first bytes; `None`: not kept.
+    pub fn keep_by_content(&self, path: &str, mode: u32, head: &[u8]) -> Option<Keep> {
+        catalog::keep_by_content(self.catalogers, path, mode, head)
     }
 }
 
@@ -137,45 +142,59 @@ impl LayerIndex {
     }
 }
 
+/// Decompressed bytes go from the decompressing thread to the tar reader in pieces this size,
+/// at most [`PIECES_IN_FLIGHT`] queued: the two halves of a layer's work overlap on two CPUs.
+const PIECE: usize = 256 << 10;
+const PIECES_IN_FLIGHT: usize = 4;
+
 /// Reads the layer `blob` (compressed or not) in one pass, keeping what `selector` wants.
+///
+/// Two threads share the pass: one reads the blob, hashes it (the blob digest) and decompresses
+/// it; the other hashes the tar (the diff id) and walks its entries. Errors from either side
+/// end both and are reported as before: the first one met in stream order.
 pub fn read_layer(
-    blob: impl Read,
+    blob: impl Read + Send,
     expected: &Expected,
     selector: Selector<'_>,
     limits: &Limits,
 ) -> Result<LayerIndex> {
     let location = expected.location.as_str();
     let io_error = |e: io::Error| io_to_error(e, location, limits);
-    let mut raw = HashingReader::new(BoundedReader::new(
-        blob,
-        limits.max_layer_bytes,
-        "layer blob size",
-    ));
     let mut index = LayerIndex::default();
-    {
-        let mut head = [0u8; 4];
-        let got = read_up_to(&mut raw, &mut head).map_err(io_error)?;
-        let head = &head[..got];
-        let stream = io::Cursor::new(head.to_vec()).chain(&mut raw);
-        let decompressed: Box<dyn Read + '_> = match Compression::detect(head) {
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(stream)),
-            Compression::Zstd => Box::new(zstd::Decoder::new(stream).map_err(io_error)?),
-            Compression::None => Box::new(stream),
-        };
+    let (pieces, received) = mpsc::sync_channel::<io::Result<Vec<u8>>>(PIECES_IN_FLIGHT);
+    let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
+    let (blob_digest, tar) = std::thread::scope(|scope| {
+        let producer = scope.spawn(move || decompress(blob, limits, &pieces, &recycled));
         let mut tar_stream = HashingReader::new(BoundedReader::new(
-            decompressed,
+            PieceReader {
+                received,
+                recycle,
+                current: Vec::new(),
+                pos: 0,
+            },
             limits.max_uncompressed_layer_bytes,
             "decompressed layer size",
         ));
-        read_entries(&mut tar_stream, &mut index, selector, limits, location)?;
-        // The digests cover the whole stream, including what follows the end-of-archive marker.
-        tar_stream.drain().map_err(io_error)?;
-        let (diff_id, size) = tar_stream.digest();
-        index.diff_id = diff_id;
-        index.uncompressed_bytes = size;
-    }
-    raw.drain().map_err(io_error)?;
-    index.digest = raw.digest().0;
+        let tar = read_entries(&mut tar_stream, &mut index, selector, limits, location)
+            // The digests cover the whole stream, including what follows the end-of-archive marker.
+            .and_then(|()| tar_stream.drain().map_err(io_error))
+            .map(|_| tar_stream.digest());
+        // Dropping the reader stops the producer early when the tar side failed.
+        drop(tar_stream);
+        let blob_digest = producer
+            .join()
+            .expect("the decompressing thread does not panic");
+        (blob_digest, tar)
+    });
+    let (diff_id, size) = tar?;
+    index.diff_id = diff_id;
+    index.uncompressed_bytes = size;
+    // The producer's errors reached the tar side through the pieces; none is left here.
+    index.digest = blob_digest.ok_or_else(|| Error::Malformed {
+        what: "layer",
+        location: location.to_owned(),
+        reason: "the layer stream ended unexpectedly".into(),
+    })?;
     verify("layer", location, expected.digest.as_deref(), &index.digest)?;
     verify(
         "layer diff id of",
@@ -189,6 +208,86 @@ pub fn read_layer(
         }
     }
     Ok(index)
+}
+
+/// The decompressing half of [`read_layer`]: sends the tar in pieces, or the error that stopped
+/// it; returns the blob digest when the whole blob was read.
+fn decompress(
+    blob: impl Read,
+    limits: &Limits,
+    pieces: &mpsc::SyncSender<io::Result<Vec<u8>>>,
+    recycled: &mpsc::Receiver<Vec<u8>>,
+) -> Option<String> {
+    let mut raw = HashingReader::new(BoundedReader::new(
+        blob,
+        limits.max_layer_bytes,
+        "layer blob size",
+    ));
+    let sent = (|| -> io::Result<bool> {
+        let mut head = [0u8; 4];
+        let got = read_up_to(&mut raw, &mut head)?;
+        let head = &head[..got];
+        let stream = io::Cursor::new(head.to_vec()).chain(&mut raw);
+        let mut decompressed: Box<dyn Read + '_> = match Compression::detect(head) {
+            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
+                io::BufReader::with_capacity(PIECE, stream),
+            )),
+            Compression::Zstd => Box::new(zstd::Decoder::new(stream)?),
+            Compression::None => Box::new(stream),
+        };
+        loop {
+            let mut piece = recycled.try_recv().unwrap_or_default();
+            piece.resize(PIECE, 0);
+            let n = read_up_to(&mut decompressed, &mut piece)?;
+            if n == 0 {
+                break;
+            }
+            piece.truncate(n);
+            if pieces.send(Ok(piece)).is_err() {
+                return Ok(false); // the tar side stopped: its error is the one reported
+            }
+        }
+        drop(decompressed);
+        raw.drain()?;
+        Ok(true)
+    })();
+    match sent {
+        Ok(true) => Some(raw.digest().0),
+        Ok(false) => None,
+        Err(e) => {
+            let _ = pieces.send(Err(e));
+            None
+        }
+    }
+}
+
+/// The tar half's view of the pieces: a plain reader, ending when the producer is done.
+struct PieceReader {
+    received: mpsc::Receiver<io::Result<Vec<u8>>>,
+    recycle: mpsc::Sender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for PieceReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.received.recv() {
+                Ok(Ok(piece)) => {
+                    let used = std::mem::replace(&mut self.current, piece);
+                    // Pieces are reused: fresh 256 KiB buffers would each cost page faults.
+                    let _ = self.recycle.send(used);
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(mpsc::RecvError) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 fn verify(what: &'static str, location: &str, expected: Option<&str>, actual: &str) -> Result<()> {
@@ -296,19 +395,29 @@ fn read_entries(
         match header.entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 let size = entry.size();
-                let by_name = selector.wants(&path);
                 let mut head = Vec::new();
-                if !by_name {
-                    head.resize(HEAD_LEN.min(usize::try_from(size).unwrap_or(HEAD_LEN)), 0);
-                    let got = read_up_to(&mut entry, &mut head).map_err(io_error)?;
-                    head.truncate(got);
-                    if head.is_empty() || !selector.wants_content(&path, mode, &head) {
-                        // Not kept: an earlier kept version of this path in this layer is stale.
-                        index.nodes.remove(&path);
-                        continue;
+                let keep = if selector.wants(&path) {
+                    Keep::Whole
+                } else {
+                    // On the stack: most files are judged and dropped, and there are many.
+                    let mut first = [0u8; HEAD_LEN];
+                    let want = HEAD_LEN.min(usize::try_from(size).unwrap_or(HEAD_LEN));
+                    let got = read_up_to(&mut entry, &mut first[..want]).map_err(io_error)?;
+                    let first = &first[..got];
+                    match selector.keep_by_content(&path, mode, first) {
+                        Some(keep) if !first.is_empty() => {
+                            head.extend_from_slice(first);
+                            keep
+                        }
+                        _ => {
+                            // Not kept: an earlier kept version of this path in this layer is stale.
+                            index.nodes.remove(&path);
+                            continue;
+                        }
                     }
-                }
-                if size > limits.max_file_bytes {
+                };
+                // An extractor holds bounded memory whatever the size; a whole file does not.
+                if matches!(keep, Keep::Whole) && size > limits.max_file_bytes {
                     warn(
                         index,
                         &path,
@@ -319,12 +428,8 @@ fn read_entries(
                     );
                     continue;
                 }
-                let mut contents = head;
-                contents.reserve(usize::try_from(size.min(8 << 20)).unwrap_or(0));
-                entry
-                    .by_ref()
-                    .take(limits.max_file_bytes)
-                    .read_to_end(&mut contents)
+                let contents = keep
+                    .read(head, entry.by_ref(), size, limits.max_file_bytes)
                     .map_err(io_error)?;
                 index.nodes.insert(
                     path.clone(),

@@ -78,6 +78,22 @@ impl Cataloger for ApkCataloger {
                 .push(package(&record, name, version, &location, ctx));
         }
         super::warning_cap::cap_since(&mut out, 0, &db_path);
+        super::history::attribute_layers(files, &real, &mut out.packages, |version| {
+            let (records, _) = parse_records(&String::from_utf8_lossy(&version.contents));
+            let location = Location {
+                path: db_path.clone(),
+                layer: version.layer.clone(),
+            };
+            records
+                .iter()
+                .filter_map(|r| {
+                    let get = |k: char| r.fields.get(&k).map(String::as_str).unwrap_or("");
+                    let (name, version) = (get('P'), get('V'));
+                    (!name.is_empty() && !version.is_empty())
+                        .then(|| package(r, name, version, &location, ctx))
+                })
+                .collect()
+        });
         out
     }
 }

@@ -59,7 +59,18 @@ impl Cataloger for DpkgCataloger {
                     .strip_prefix(STATUS_DIR)
                     .is_some_and(|n| !n.contains('/') && is_status_d_entry(n));
             if is_db {
+                let first = out.packages.len();
                 catalog_status_file(files, entry, ctx, &mut out);
+                super::history::attribute_layers(
+                    files,
+                    &entry.path,
+                    &mut out.packages[first..],
+                    |version| {
+                        let mut earlier = CatalogOutput::default();
+                        catalog_status_file(files, version, ctx, &mut earlier);
+                        earlier.packages
+                    },
+                );
             }
         }
         out
@@ -257,12 +268,8 @@ fn package(
             }
         }
     }
-    // Every later `apt-get install` rewrites the shared status file, so its layer says little
-    // about this package; dpkg writes the package's own `.list`/`.md5sums` once, when it
-    // installs (or upgrades) it. That layer is the one that introduced the package.
-    if let Some(own) = locations.get(1).and_then(|l| l.layer.clone()) {
-        locations[0].layer = Some(own);
-    }
+    // The status file's layer is that of its last rewrite; the cataloger replaces it with the
+    // layer that introduced the package (see `history`).
     let copyright = format!("usr/share/doc/{name}/copyright");
     let mut licenses = Vec::new();
     if let Some(c) = files.get(&copyright) {
@@ -465,12 +472,12 @@ mod tests {
             ]
         );
         assert_eq!(libc.metadata["installed_size"], "12987");
-        assert_eq!(libc.layer(), Some("sha256:l1"), "introduced with its .list");
+        assert_eq!(libc.layer(), Some("sha256:l1"), "listed since l1");
         let attr = &out.packages[1];
         assert_eq!(
             attr.layer(),
-            Some("sha256:l2"),
-            "no evidence: the status file's layer"
+            Some("sha256:l1"),
+            "l2 only rewrote the status file"
         );
         assert_eq!(attr.version, "1:2.4.47-2+b2");
         assert_eq!(attr.source_version.as_deref(), Some("1:2.4.47-2"));

@@ -7,7 +7,9 @@
 pub mod apk;
 pub mod dotnet;
 pub mod dpkg;
+pub(crate) mod executable;
 pub mod golang;
+mod history;
 pub mod java;
 pub(crate) mod langpkg;
 pub mod license;
@@ -67,8 +69,108 @@ pub trait Cataloger: Send + Sync {
         false
     }
 
+    /// How a file kept by content for this cataloger is held: `None` (the default) keeps it
+    /// whole; an [`Extractor`] reduces it while the layer streams by, so the pipeline never
+    /// holds whole executables. Catalogers sharing one extractor get one pass over the file,
+    /// and [`Cataloger::catalog`] then sees the extractor's output as the file's contents.
+    fn extractor(&self) -> Option<&'static Extractor> {
+        None
+    }
+
     /// Finds the packages in the final filesystem.
     fn catalog(&self, files: &FileSet, ctx: &CatalogContext) -> CatalogOutput;
+}
+
+/// Reduces one file to what a cataloger needs, fed the file's bytes in order in pieces of any
+/// size, keeping bounded memory whatever the file's size.
+pub trait Extract {
+    /// The next bytes of the file.
+    fn update(&mut self, chunk: &[u8]);
+    /// What is kept of the file, given to the cataloger as its contents.
+    fn finish(self: Box<Self>) -> Vec<u8>;
+}
+
+/// A kind of reduction; catalogers naming the same one share its single pass over a file.
+pub struct Extractor {
+    /// Names the reduction in logs.
+    pub name: &'static str,
+    /// Starts reducing one file.
+    pub start: fn() -> Box<dyn Extract>,
+}
+
+impl std::fmt::Debug for Extractor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extractor")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// How the layer reader holds a file some cataloger wants by its content.
+#[derive(Debug, Clone, Copy)]
+pub enum Keep {
+    /// Whole, as read.
+    Whole,
+    /// Reduced while it streams by.
+    Extract(&'static Extractor),
+}
+
+impl Keep {
+    /// Reads the rest of a file whose first bytes were `head`: whole (bounded by `limit`) or
+    /// through the extractor in fixed-size pieces.
+    pub fn read(
+        self,
+        head: Vec<u8>,
+        mut rest: impl std::io::Read,
+        size_hint: u64,
+        limit: u64,
+    ) -> std::io::Result<Vec<u8>> {
+        match self {
+            Keep::Whole => {
+                let mut contents = head;
+                contents.reserve(usize::try_from(size_hint.min(8 << 20)).unwrap_or(0));
+                std::io::Read::read_to_end(&mut rest.take(limit), &mut contents)?;
+                Ok(contents)
+            }
+            Keep::Extract(extractor) => {
+                let mut reducer = (extractor.start)();
+                reducer.update(&head);
+                let mut buf = vec![0u8; 64 << 10];
+                loop {
+                    match rest.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => reducer.update(&buf[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(reducer.finish())
+            }
+        }
+    }
+}
+
+/// How to hold a regular file that no cataloger wants by name, judged from its first bytes:
+/// `None` when none wants it, [`Keep::Extract`] when every cataloger wanting it shares one
+/// extractor, else [`Keep::Whole`].
+pub fn keep_by_content(
+    catalogers: &[Box<dyn Cataloger>],
+    path: &str,
+    mode: u32,
+    head: &[u8],
+) -> Option<Keep> {
+    let mut keep = None;
+    for cataloger in catalogers
+        .iter()
+        .filter(|c| c.wants_content(path, mode, head))
+    {
+        match (keep, cataloger.extractor()) {
+            (None, Some(e)) => keep = Some(Keep::Extract(e)),
+            (Some(Keep::Extract(a)), Some(b)) if std::ptr::eq(a, b) => {}
+            _ => return Some(Keep::Whole),
+        }
+    }
+    keep
 }
 
 /// How many leading bytes of a file [`Cataloger::wants_content`] is shown.

@@ -448,3 +448,60 @@ fn a_symlink_or_file_replacing_a_lower_folder_hides_its_content() {
     let paths: Vec<_> = fs.files().map(|f| f.path.clone()).collect();
     assert_eq!(paths, ["var/lib/dpkg/status"]);
 }
+
+#[test]
+fn executables_are_kept_as_summaries_whatever_their_size() {
+    // Eight 4 MiB Go executables and one over the whole-file limit: the layer keeps a few
+    // hundred bytes of each, and the Go cataloger still reads every module list.
+    let modinfo = "path\texample.com/app\nmod\texample.com/app\tv1.0.0\th1:x=\ndep\tgithub.com/a/b\tv1.2.3\th1:y=\n";
+    let mut go = b"\x7fELF".to_vec();
+    go.resize(3 << 20, 0x90);
+    go.extend(catalog::golang::buildinfo::tests::inline_blob(
+        "go1.22.1", modinfo,
+    ));
+    go.resize(4 << 20, 0xcc);
+    let mut tar = TarBuilder::new();
+    for i in 0..8 {
+        tar = tar.entry(
+            tar::EntryType::Regular,
+            &format!("usr/bin/app{i}"),
+            None,
+            &go,
+            0o755,
+        );
+    }
+    let catalogers = catalog::all();
+    let limits = Limits {
+        max_file_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let bytes = tar.finish();
+    let index = read_layer(
+        &bytes[..],
+        &Expected::default(),
+        Selector::new(&catalogers),
+        &limits,
+    )
+    .unwrap();
+    assert!(index.warnings.is_empty(), "{:?}", index.warnings);
+    let files = stack(&[&index]);
+    assert_eq!(files.len(), 8);
+    for file in files.files() {
+        assert!(file.contents.len() < 512, "{} bytes", file.contents.len());
+    }
+    let out = catalog::golang::Golang.catalog(&files, &CatalogContext::default());
+    let found: std::collections::BTreeSet<String> = out
+        .packages
+        .iter()
+        .map(|p| format!("{}@{}", p.name, p.version))
+        .collect();
+    assert_eq!(
+        found.into_iter().collect::<Vec<_>>(),
+        [
+            "example.com/app@v1.0.0",
+            "github.com/a/b@v1.2.3",
+            "stdlib@go1.22.1"
+        ]
+    );
+    assert_eq!(out.packages.len(), 24);
+}

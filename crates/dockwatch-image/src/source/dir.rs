@@ -1,7 +1,7 @@
 //! `dir:PATH`: a root filesystem folder, walked without following symlinks, so nothing outside
 //! the root is ever read.
 
-use crate::catalog::{HEAD_LEN, Warning};
+use crate::catalog::{HEAD_LEN, Keep, Warning};
 use crate::error::{Error, Result};
 use crate::fs::{FileEntry, FileSet};
 use crate::layer::Selector;
@@ -91,29 +91,31 @@ fn read_wanted(
     selector: Selector<'_>,
     limits: &Limits,
 ) -> Result<Option<FileEntry>, String> {
-    let by_name = selector.wants(path);
     let mut file = std::fs::File::open(full).map_err(|e| format!("cannot open: {e}"))?;
     let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
     let mode = meta.permissions().mode();
-    let mut contents = Vec::new();
-    if !by_name {
+    let mut head = Vec::new();
+    let keep = if selector.wants(path) {
+        Keep::Whole
+    } else {
         (&mut file)
             .take(HEAD_LEN as u64)
-            .read_to_end(&mut contents)
+            .read_to_end(&mut head)
             .map_err(|e| format!("cannot read: {e}"))?;
-        if contents.is_empty() || !selector.wants_content(path, mode, &contents) {
-            return Ok(None);
+        match selector.keep_by_content(path, mode, &head) {
+            Some(keep) if !head.is_empty() => keep,
+            _ => return Ok(None),
         }
-    }
-    if meta.len() > limits.max_file_bytes {
+    };
+    if matches!(keep, Keep::Whole) && meta.len() > limits.max_file_bytes {
         return Err(format!(
             "file of {} bytes exceeds the limit of {}; not analyzed",
             meta.len(),
             human_bytes(limits.max_file_bytes)
         ));
     }
-    file.take(limits.max_file_bytes)
-        .read_to_end(&mut contents)
+    let contents = keep
+        .read(head, file, meta.len(), limits.max_file_bytes)
         .map_err(|e| format!("cannot read: {e}"))?;
     Ok(Some(FileEntry {
         path: path.to_owned(),

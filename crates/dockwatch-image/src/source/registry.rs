@@ -1,5 +1,6 @@
-//! A registry reference, read through the OCI distribution API (`oci-client`): anonymous, basic
-//! and bearer-token auth, manifest lists and OCI indexes, Docker v2 schema 2 and OCI manifests.
+//! A registry reference, read through the OCI distribution API (`oci-client`): anonymous, basic,
+//! bearer-token and identity-token (OAuth2 refresh token) auth, manifest lists and OCI indexes,
+//! Docker v2 schema 2 and OCI manifests.
 //! Layer blobs are streamed (`pull_blob_stream`) into the synchronous layer reader.
 
 pub mod auth;
@@ -51,7 +52,20 @@ impl RegistryImage {
             ..ClientConfig::default()
         });
         let registry = reference.resolve_registry().to_owned();
-        let auth = auth::credentials(&registry);
+        let auth = match auth::credentials(&registry) {
+            auth::Credentials::Auth(auth) => auth,
+            auth::Credentials::IdentityToken(token) => {
+                let scheme = if options.insecure { "http" } else { "https" };
+                let base = format!("{scheme}://{registry}");
+                let exchange = auth::exchange_identity_token(&base, reference.repository(), &token);
+                runtime
+                    .block_on(exchange)
+                    .map_err(|reason| Error::Registry {
+                        registry: registry.clone(),
+                        reason,
+                    })?
+            }
+        };
         let info = runtime.block_on(resolve(&client, &reference, &auth, options, input))?;
         Ok(Self {
             runtime,

@@ -6,7 +6,7 @@
 //! headers, which need the executable's segments (read with `object`) to map to file offsets.
 
 /// The header that starts the build info blob (16-byte aligned in the data section).
-const MAGIC: &[u8] = b"\xff Go buildinf:";
+pub(crate) const MAGIC: &[u8] = b"\xff Go buildinf:";
 /// The header length; the inline strings start right after it.
 const HEADER_LEN: usize = 32;
 /// Flag bit: the two strings follow the header inline (Go 1.18+).
@@ -128,7 +128,7 @@ fn read_uint(data: &[u8], size: usize, big: bool) -> Result<u64, String> {
 }
 
 /// Removes the 16-byte markers the linker puts around the module text.
-fn strip_sentinels(modinfo: &[u8]) -> &[u8] {
+pub(crate) fn strip_sentinels(modinfo: &[u8]) -> &[u8] {
     if modinfo.len() >= 33 && modinfo[modinfo.len() - 17] == b'\n' {
         &modinfo[16..modinfo.len() - 16]
     } else {

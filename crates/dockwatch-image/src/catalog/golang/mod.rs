@@ -2,11 +2,11 @@
 //! `=>` replacements, and the Go version as a `stdlib` package, as Syft reports it), and
 //! `go.mod` / `go.sum` files.
 
-mod buildinfo;
+pub(crate) mod buildinfo;
 mod gomod;
 
 use super::langpkg::{self, Found, file_name, warning};
-use super::{CatalogContext, CatalogOutput, Cataloger};
+use super::{CatalogContext, CatalogOutput, Cataloger, Extractor};
 use crate::fs::{FileEntry, FileSet};
 use dockwatch_core::PackageType;
 
@@ -30,6 +30,10 @@ impl Cataloger for Golang {
         langpkg::is_executable(path, mode, head)
     }
 
+    fn extractor(&self) -> Option<&'static Extractor> {
+        Some(&super::executable::EXTRACTOR)
+    }
+
     fn catalog(&self, files: &FileSet, _ctx: &CatalogContext) -> CatalogOutput {
         let mut out = CatalogOutput::default();
         for entry in files.files() {
@@ -42,12 +46,8 @@ impl Cataloger for Golang {
                         gomod::parse_sum(entry, &mut out);
                     }
                 }
-                _ => {
-                    let head = &entry.contents[..entry.contents.len().min(super::HEAD_LEN)];
-                    if langpkg::is_executable(&entry.path, entry.mode, head) {
-                        binary(entry, &mut out);
-                    }
-                }
+                _ if super::executable::is_executable(entry) => binary(entry, &mut out),
+                _ => {}
             }
         }
         langpkg::finish(out)
@@ -56,10 +56,10 @@ impl Cataloger for Golang {
 
 /// The modules of one Go binary; not a Go binary is no warning, a broken build info is.
 fn binary(entry: &FileEntry, out: &mut CatalogOutput) {
-    match buildinfo::read(&entry.contents) {
-        Ok(Some(info)) => modules(&info, entry, out),
-        Ok(None) => {}
-        Err(e) => out.warnings.push(warning(
+    match super::executable::go_build_info(&entry.contents) {
+        Some(Ok(info)) => modules(&info, entry, out),
+        None => {}
+        Some(Err(e)) => out.warnings.push(warning(
             &entry.path,
             format!("unreadable Go build info: {e}"),
         )),

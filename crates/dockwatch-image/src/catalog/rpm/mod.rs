@@ -13,7 +13,7 @@ pub mod sqlite;
 
 use super::purl::{namespace, os_cpes, os_purl};
 use super::{CatalogContext, CatalogOutput, Cataloger, Warning};
-use crate::fs::FileSet;
+use crate::fs::{FileEntry, FileSet};
 use dockwatch_core::{Location, Package, PackageType};
 use header::RpmInfo;
 use std::collections::{BTreeMap, BTreeSet};
@@ -103,7 +103,14 @@ impl Cataloger for RpmCataloger {
                         }
                     });
                 let bytes = merged.as_deref().unwrap_or(&entry.contents);
+                let first = out.packages.len();
                 let found = catalog_db(bytes, &location, ctx, &mut out);
+                super::history::attribute_layers(
+                    files,
+                    &real,
+                    &mut out.packages[first..],
+                    |version| earlier_packages(files, &real, version, ctx),
+                );
                 // rpm reads one database per folder; the others are leftovers of a conversion.
                 if found {
                     break;
@@ -112,6 +119,34 @@ impl Cataloger for RpmCataloger {
         }
         out
     }
+}
+
+/// The packages of an earlier version of the database at `real`, with the write-ahead log
+/// the same layer wrote beside it, if any.
+fn earlier_packages(
+    files: &FileSet,
+    real: &str,
+    version: &FileEntry,
+    ctx: &CatalogContext,
+) -> Vec<Package> {
+    let wal = files
+        .versions(&format!("{real}{WAL_SUFFIX}"))
+        .find(|w| w.layer == version.layer && !w.contents.is_empty());
+    let merged = wal
+        .filter(|_| sqlite::is_sqlite(&version.contents))
+        .and_then(|w| sqlite::with_wal(&version.contents, &w.contents).ok());
+    let location = Location {
+        path: format!("/{real}"),
+        layer: version.layer.clone(),
+    };
+    let mut earlier = CatalogOutput::default();
+    catalog_db(
+        merged.as_deref().unwrap_or(&version.contents),
+        &location,
+        ctx,
+        &mut earlier,
+    );
+    earlier.packages
 }
 
 /// Reads one database file; returns whether it was a database of a known format.

@@ -3,9 +3,6 @@
 
 use serde::Deserialize;
 
-/// The most the dependency list may inflate to (real lists are a few KiB to a few hundred).
-const MAX_JSON: usize = 8 << 20;
-
 /// One crate of the list.
 #[derive(Debug, Deserialize)]
 pub(super) struct Crate {
@@ -24,27 +21,18 @@ struct DepList {
     packages: Vec<Crate>,
 }
 
-/// The crates listed in executable `data`; `Ok(None)` when it has no list.
-pub(super) fn read(data: &[u8]) -> Result<Option<Vec<Crate>>, String> {
-    use object::{Object, ObjectSection};
-    let Ok(file) = object::File::parse(data) else {
-        return Ok(None); // not an executable object parses: nothing to read
-    };
-    let Some(section) = file
-        .sections()
-        .find(|s| matches!(s.name(), Ok(".dep-v0" | "__dep_v0")))
-    else {
+/// The crates listed in executable `contents` (whole, or as summarized while streaming);
+/// `Ok(None)` when it has no list.
+pub(super) fn read(contents: &[u8]) -> Result<Option<Vec<Crate>>, String> {
+    let Some(json) = super::super::executable::dependency_list(contents) else {
         return Ok(None);
     };
-    let compressed = section.data().map_err(|e| e.to_string())?;
-    let json = super::langpkg::read_bounded(flate2::read::ZlibDecoder::new(compressed), MAX_JSON)
-        .map_err(|e| format!("inflating .dep-v0: {e}"))?;
-    let list: DepList = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
+    let list: DepList = serde_json::from_slice(&json?).map_err(|e| e.to_string())?;
     Ok(Some(list.packages))
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     /// zlib-compresses `data` as cargo-auditable does.
     pub(crate) fn zlib(data: &[u8]) -> Vec<u8> {
         use std::io::Write;

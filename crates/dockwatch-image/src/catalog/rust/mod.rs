@@ -1,10 +1,10 @@
 //! Rust crates: `Cargo.lock` files and binaries built with cargo-auditable (the dependency list
 //! they embed, zlib-compressed JSON in a `.dep-v0` section).
 
-mod auditable;
+pub(crate) mod auditable;
 
 use super::langpkg::{self, Found, file_name, warning};
-use super::{CatalogContext, CatalogOutput, Cataloger};
+use super::{CatalogContext, CatalogOutput, Cataloger, Extractor};
 use crate::fs::{FileEntry, FileSet};
 use dockwatch_core::PackageType;
 
@@ -28,6 +28,10 @@ impl Cataloger for Rust {
         langpkg::is_executable(path, mode, head)
     }
 
+    fn extractor(&self) -> Option<&'static Extractor> {
+        Some(&super::executable::EXTRACTOR)
+    }
+
     fn catalog(&self, files: &FileSet, _ctx: &CatalogContext) -> CatalogOutput {
         let mut out = CatalogOutput::default();
         for entry in files.files() {
@@ -35,8 +39,7 @@ impl Cataloger for Rust {
                 cargo_lock(entry, &mut out);
                 continue;
             }
-            let head = &entry.contents[..entry.contents.len().min(super::HEAD_LEN)];
-            if langpkg::is_executable(&entry.path, entry.mode, head) {
+            if super::executable::is_executable(entry) {
                 match auditable::read(&entry.contents) {
                     Ok(Some(crates)) => {
                         for c in &crates {
@@ -197,11 +200,21 @@ mod tests {
         let mut set = FileSet::new();
         let head = &bytes[..super::super::HEAD_LEN];
         assert!(Rust.wants_content("usr/local/bin/demo", 0o755, head));
+        // As the layer reader keeps it: reduced while streaming, a few hundred bytes.
+        let summary = super::super::executable::summarize(&bytes, 64 << 10);
+        assert!(summary.len() < 1024, "{} bytes", summary.len());
         set.insert(testkit::entry("usr/local/bin/demo", 0o755, bytes));
+        set.insert(testkit::entry("srv/demo", 0o755, summary));
         let out = Rust.catalog(&set, &CatalogContext::default());
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
-        let found: Vec<String> = out
+        let (whole, streamed): (Vec<_>, Vec<_>) = out
             .packages
+            .iter()
+            .partition(|p| p.locations[0].path == "/usr/local/bin/demo");
+        let purls =
+            |v: &[&dockwatch_core::Package]| v.iter().map(|p| p.purl.clone()).collect::<Vec<_>>();
+        assert_eq!(purls(&whole), purls(&streamed));
+        let found: Vec<String> = whole
             .iter()
             .map(|p| {
                 format!(
