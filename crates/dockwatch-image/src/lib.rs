@@ -25,6 +25,7 @@ pub mod report;
 pub mod sbom;
 pub mod source;
 pub mod version;
+pub(crate) mod yaml_depth;
 
 pub use analyze::{Analysis, Options, analyze, analyze_with};
 pub use error::{Error, Result};

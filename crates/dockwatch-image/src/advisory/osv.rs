@@ -155,6 +155,18 @@ pub fn parse(text: &[u8], format: Format) -> Result<Advisory, InvalidAdvisory> {
             serde_path_to_error::deserialize(&mut de).map_err(path_error)?
         }
         Format::Yaml => {
+            // The YAML parser's time grows with the square of flow nesting: refuse deep nesting first.
+            let depth = crate::yaml_depth::flow_depth(&String::from_utf8_lossy(text));
+            if depth > crate::yaml_depth::MAX_FLOW_DEPTH {
+                return Err(InvalidAdvisory {
+                    id: None,
+                    field: "(record)".into(),
+                    reason: format!(
+                        "flow collections nested {depth} deep (more than {})",
+                        crate::yaml_depth::MAX_FLOW_DEPTH
+                    ),
+                });
+            }
             let de = serde_yaml_ng::Deserializer::from_slice(text);
             serde_path_to_error::deserialize(de).map_err(path_error)?
         }
@@ -512,6 +524,18 @@ mod tests {
         );
         assert_eq!(a.affected[0].vendor_severity.as_deref(), Some("HIGH"));
         assert_eq!(a.cves().collect::<Vec<_>>(), ["CVE-2024-1"]);
+    }
+
+    #[test]
+    fn yaml_nested_too_deep_is_refused_before_parsing() {
+        let text = format!(
+            "id: Y-2\nsummary: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let e = parse(text.as_bytes(), Format::Yaml).unwrap_err();
+        assert_eq!(e.field, "(record)");
+        assert!(e.reason.contains("nested 100000 deep"), "{}", e.reason);
     }
 
     #[test]

@@ -5,7 +5,6 @@
 mod package_json;
 mod package_lock;
 mod pnpm;
-mod yaml_depth;
 mod yarn;
 
 use super::langpkg::{self, Found, file_name};
@@ -96,14 +95,14 @@ fn split_descriptor(descriptor: &str) -> Option<(&str, &str)> {
 /// Parses a YAML lockfile into `T`. `serde_yaml_ng` bounds nesting and alias expansion, so a
 /// small hostile file cannot become an exponential one ("billion laughs"); plain scalars reach
 /// `String` fields as written (`version: 1.10` stays `1.10`).
-/// Flow collections nested deeper than [`yaml_depth::MAX_FLOW_DEPTH`] are refused first: the
+/// Flow collections nested deeper than [`crate::yaml_depth::MAX_FLOW_DEPTH`] are refused first: the
 /// parser's time grows with the square of that depth.
 fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-    let depth = yaml_depth::flow_depth(text);
-    if depth > yaml_depth::MAX_FLOW_DEPTH {
+    let depth = crate::yaml_depth::flow_depth(text);
+    if depth > crate::yaml_depth::MAX_FLOW_DEPTH {
         return Err(format!(
             "flow collections nested {depth} deep (more than {})",
-            yaml_depth::MAX_FLOW_DEPTH
+            crate::yaml_depth::MAX_FLOW_DEPTH
         ));
     }
     serde_yaml_ng::from_str(text).map_err(|e| e.to_string())

@@ -1,17 +1,17 @@
 //! How deep a YAML text's flow collections (`[...]`, `{...}`) nest, estimated in one linear pass
 //! before the YAML parser sees the text: libyaml's scanner checks every open flow level for each
-//! token, so a 200 KB file of `[[[[...` costs minutes. Lockfiles nest flow collections two or
+//! token, so a 200 KB file of `[[[[...` costs minutes. Lockfiles and OSV records nest flow collections two or
 //! three deep at most.
 
 /// Deeper flow nesting than this is refused.
-pub(super) const MAX_FLOW_DEPTH: usize = 64;
+pub(crate) const MAX_FLOW_DEPTH: usize = 64;
 
 /// The deepest flow nesting of `text`, over-estimated rather than under: every `[` and `{`
 /// counts, even inside scalars and quotes; a closing bracket counts only outside quoted scalars
 /// and comments. Quoted scalars are tracked where YAML starts them inside flow collections
 /// (after `[`, `{`, `,` or `:`), so crafted quotes gain an attacker at most the depth they
 /// already had, never an unbounded nesting.
-pub(super) fn flow_depth(text: &str) -> usize {
+pub(crate) fn flow_depth(text: &str) -> usize {
     let bytes = text.as_bytes();
     let (mut depth, mut max) = (0usize, 0usize);
     let mut quote: Option<u8> = None;
