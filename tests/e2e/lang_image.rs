@@ -11,7 +11,6 @@ mod build;
 use build::{GO_MODULES, LangImage, PIP_REQUIREMENTS, have, lang_image};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The real binary's SBOM of `source` in `format`, parsed; its stderr must carry no warning.
@@ -161,38 +160,10 @@ fn cyclonedx_licenses(component: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The official schemas the SBOM writers are tested against, resolved offline.
-fn schema_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dockwatch-image/testdata/schemas")
-}
-
-struct LocalSchemas;
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let file = uri.as_str().rsplit('/').next().unwrap_or_default();
-        Ok(serde_json::from_slice(&std::fs::read(
-            schema_dir().join(file),
-        )?)?)
-    }
-}
-
-/// Where `doc` breaks the schema in `schema_file`.
+/// Where `doc` breaks the official schema in `schema_file`.
 fn schema_errors(schema_file: &str, doc: &Value) -> Vec<String> {
-    let schema: Value =
-        serde_json::from_slice(&std::fs::read(schema_dir().join(schema_file)).unwrap()).unwrap();
-    let validator = jsonschema::options()
-        .with_retriever(LocalSchemas)
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap();
-    validator
-        .iter_errors(doc)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
+    use dockwatch_testdata::schema;
+    schema::errors(&schema::validator(schema_file), doc)
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! `DOCKWATCH_FIXTURES` overrides the location of the shared fixtures folder.
 #![forbid(unsafe_code)]
 
+pub mod schema;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

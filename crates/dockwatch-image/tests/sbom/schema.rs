@@ -2,56 +2,9 @@
 //! resolved offline.
 
 use super::fixture;
+pub use dockwatch_testdata::schema::{errors, validator};
 use serde_json::Value;
 use std::collections::HashSet;
-use std::path::PathBuf;
-
-fn schemas_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/schemas")
-}
-
-fn load(file: &str) -> Value {
-    let path = schemas_dir().join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Serves the schemas' `$ref`s (`spdx.schema.json`, `jsf-0.82.schema.json`) from the local copies.
-struct LocalSchemas;
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let file = uri.as_str().rsplit('/').next().unwrap_or_default();
-        let path = schemas_dir().join(file);
-        if !path.is_file() {
-            return Err(format!(
-                "no local copy of {} (looked for {})",
-                uri.as_str(),
-                path.display()
-            )
-            .into());
-        }
-        Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
-    }
-}
-
-pub fn validator(schema_file: &str) -> jsonschema::Validator {
-    jsonschema::options()
-        .with_retriever(LocalSchemas)
-        .should_validate_formats(true)
-        .build(&load(schema_file))
-        .unwrap_or_else(|e| panic!("{schema_file}: {e}"))
-}
-
-pub fn errors(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
-    validator
-        .iter_errors(doc)
-        .map(|e| format!("{}: {}", e.instance_path(), e))
-        .collect()
-}
 
 fn rendered(format: &str) -> Vec<(&'static str, Value)> {
     fixture::all()
